@@ -1,0 +1,25 @@
+"""The check catalogue: an explicit, ordered list (SPEC §5). Ids are stable."""
+
+from __future__ import annotations
+
+from checks import local, node
+from doctor.engine import CheckFunc, CheckSpec, spec_of
+
+CATALOGUE: tuple[CheckFunc, ...] = (
+    local.local_credentials,
+    local.local_plugin,
+    local.input_username,
+    node.ec2_instance,
+    node.node_registered,
+    node.node_online,
+    node.node_platform,
+    node.agent_version,
+    node.node_connectable,
+    node.hybrid_tier,
+    node.sessions_recent_failures,
+)
+
+
+def specs() -> tuple[CheckSpec, ...]:
+    """The catalogue's metadata, in catalogue order."""
+    return tuple(spec_of(func) for func in CATALOGUE)

@@ -1,0 +1,1579 @@
+"""Systems Manager operations that moto lacks, added to moto, plus fault injection.
+
+`install()` attaches the missing SSM operations to moto's SSM response class (moto
+dispatches an operation to the method of the same snake_case name), keeps their state on
+moto's per-account/per-region SSM backend (attribute ``_sandbox``, so a moto reset clears
+it) and hooks one point every moto service passes through (``BaseResponse.setup_class``)
+to inject throttling and access-denied faults. It works the same under ``mock_aws`` and
+behind moto's HTTP server.
+
+Control channel over plain SSM parameters (never throttled or denied):
+
+- ``/ssm-sandbox/managed-nodes/<node-id>``: a JSON object of InstanceInformation fields
+  registers a managed node (typically a hybrid ``mi-`` node).
+- ``/ssm-sandbox/faults``: ``{"throttle_rate": 0.3, "deny": ["ssm:StartSession"], "seed": 1}``
+  configures `FAULTS`; deleting the parameter clears them.
+
+Tested with moto ``>=5.2,<5.3``. `install()` raises if moto implements one of the added
+operations natively, so an upgrade cannot silently change behaviour.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import contextlib
+import datetime as dt
+import fnmatch
+import json
+import os
+import random
+import re
+import secrets
+import threading
+import uuid
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+from xml.sax.saxutils import escape
+
+TESTED_MOTO = ">=5.2,<5.3"
+SANDBOX_PREFIX = "/ssm-sandbox/"
+MANAGED_NODES_PREFIX = "/ssm-sandbox/managed-nodes/"
+FAULTS_PARAMETER = "/ssm-sandbox/faults"
+TAG_PREFIX = "ssm-sandbox:"
+LATEST_AGENT_VERSION = "3.3.987.0"
+DEFAULT_SHELL_DOCUMENT = "SSM-SessionManagerRunShell"
+
+UTC = dt.UTC
+
+# ---------------------------------------------------------------------------
+# errors
+
+
+def _error(code: str, message: str, status: int = 400) -> Exception:
+    from moto.core.exceptions import JsonRESTError
+
+    err = JsonRESTError(code, message)
+    err.code = status
+    return err
+
+
+def _validation(message: str) -> Exception:
+    return _error("ValidationException", message)
+
+
+# ---------------------------------------------------------------------------
+# fault injection
+
+
+@dataclass
+class Faults:
+    """Faults injected into every moto service (process-wide).
+
+    ``throttle_rate``: the fraction of requests that fail as throttled, drawn from a
+    ``random.Random(seed)`` so a run is repeatable. ``deny``: ``service:Operation`` names
+    (shell-style wildcards allowed, case-insensitive) that fail as access denied.
+    """
+
+    throttle_rate: float = 0.0
+    deny: set[str] = field(default_factory=set)
+    seed: int = 0
+    _rng: random.Random = field(default_factory=lambda: random.Random(0), repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+    _suspended: int = field(default=0, repr=False)
+
+    def configure(
+        self,
+        throttle_rate: float | None = None,
+        deny: Iterable[str] | None = None,
+        seed: int | None = None,
+    ) -> None:
+        """Set some or all of the fault settings; the random sequence restarts."""
+        with self._lock:
+            if throttle_rate is not None:
+                rate = float(throttle_rate)
+                if not 0.0 <= rate <= 1.0:
+                    raise ValueError(f"throttle_rate must be within 0..1, got {rate}")
+                self.throttle_rate = rate
+            if deny is not None:
+                self.deny = {d.strip() for d in deny if d.strip()}
+            if seed is not None:
+                self.seed = int(seed)
+            self._rng = random.Random(self.seed)
+
+    def clear(self) -> None:
+        """No faults."""
+        self.configure(throttle_rate=0.0, deny=(), seed=0)
+
+    def configure_from_env(self, environ: Mapping[str, str] | None = None) -> None:
+        """Read ``SSM_SANDBOX_THROTTLE_RATE`` and ``SSM_SANDBOX_DENY`` (comma-separated)."""
+        env = os.environ if environ is None else environ
+        rate = env.get("SSM_SANDBOX_THROTTLE_RATE", "").strip()
+        deny = env.get("SSM_SANDBOX_DENY", "").strip()
+        if rate or deny:
+            self.configure(
+                throttle_rate=float(rate) if rate else None,
+                deny=deny.split(",") if deny else None,
+            )
+
+    def configure_from_json(self, text: str) -> None:
+        """Apply the JSON form stored in the ``/ssm-sandbox/faults`` parameter."""
+        data = json.loads(text)
+        if not isinstance(data, dict):
+            raise ValueError("the faults parameter must hold a JSON object")
+        deny = data.get("deny")
+        if isinstance(deny, str):
+            deny = deny.split(",")
+        self.configure(
+            throttle_rate=float(data.get("throttle_rate", 0.0)),
+            deny=list(deny or []),
+            seed=int(data.get("seed", self.seed)),
+        )
+
+    @contextlib.contextmanager
+    def suspended(self) -> Iterator[None]:
+        """No faults inside this block (used while seeding)."""
+        with self._lock:
+            self._suspended += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._suspended -= 1
+
+    def decide(self, service: str, operation: str) -> str | None:
+        """``"deny"``, ``"throttle"`` or None for one request."""
+        with self._lock:
+            if self._suspended:
+                return None
+            if operation and self.deny:
+                name = f"{service}:{operation}".lower()
+                if any(fnmatch.fnmatchcase(name, d.lower()) for d in self.deny):
+                    return "deny"
+            if self.throttle_rate > 0.0 and self._rng.random() < self.throttle_rate:
+                return "throttle"
+        return None
+
+
+FAULTS = Faults()
+
+
+def _http_exception_type() -> type[Exception]:
+    from werkzeug.exceptions import HTTPException
+
+    return HTTPException
+
+
+class _InjectedFault(Exception):
+    """Marker base; the real class also derives from werkzeug's HTTPException."""
+
+
+_FAULT_CLASS: type[Exception] | None = None
+
+
+def _fault_response(status: int, headers: dict[str, str], body: str) -> Exception:
+    global _FAULT_CLASS
+    if _FAULT_CLASS is None:
+        http_exception = _http_exception_type()
+
+        class InjectedFault(http_exception, _InjectedFault):  # type: ignore[valid-type, misc]
+            def __init__(self, status: int, headers: dict[str, str], body: str) -> None:
+                super().__init__(description=body)
+                self.code = status
+                self._fault_headers = headers
+                self._fault_body = body
+
+            def get_headers(self, *args: Any, **kwargs: Any) -> list[tuple[str, str]]:
+                return list(self._fault_headers.items())
+
+            def get_body(self, *args: Any, **kwargs: Any) -> str:
+                return self._fault_body
+
+        _FAULT_CLASS = InjectedFault
+    return _FAULT_CLASS(status, headers, body)  # type: ignore[call-arg]
+
+
+def _protocol_error(protocol: str, status: int, code: str, message: str) -> Exception:
+    request_id = str(uuid.uuid4())
+    msg = escape(message)
+    if protocol in ("json", "rest-json", "smithy-rpc-v2-cbor"):
+        headers = {
+            "Content-Type": "application/x-amz-json-1.1",
+            "x-amzn-ErrorType": code,
+            "x-amzn-RequestId": request_id,
+        }
+        payload: dict[str, str] = {"message": message}
+        if protocol == "json":
+            payload = {"__type": code, "message": message}
+        return _fault_response(status, headers, json.dumps(payload))
+    xml_headers = {"Content-Type": "text/xml", "x-amzn-RequestId": request_id}
+    if protocol == "ec2":
+        body = (
+            '<?xml version="1.0" encoding="UTF-8"?>\n<Response><Errors><Error>'
+            f"<Code>{code}</Code><Message>{msg}</Message></Error></Errors>"
+            f"<RequestID>{request_id}</RequestID></Response>"
+        )
+    elif protocol == "rest-xml":
+        body = (
+            '<?xml version="1.0" encoding="UTF-8"?>\n<Error>'
+            f"<Code>{code}</Code><Message>{msg}</Message>"
+            f"<RequestId>{request_id}</RequestId></Error>"
+        )
+    else:  # query
+        body = (
+            "<ErrorResponse><Error><Type>Sender</Type>"
+            f"<Code>{code}</Code><Message>{msg}</Message></Error>"
+            f"<RequestId>{request_id}</RequestId></ErrorResponse>"
+        )
+    return _fault_response(status, xml_headers, body)
+
+
+def _throttle_error(protocol: str) -> Exception:
+    if protocol == "ec2":
+        return _protocol_error(protocol, 503, "RequestLimitExceeded", "Request limit exceeded.")
+    if protocol == "rest-xml":
+        return _protocol_error(protocol, 503, "SlowDown", "Please reduce your request rate.")
+    if protocol == "query":
+        return _protocol_error(protocol, 400, "Throttling", "Rate exceeded")
+    return _protocol_error(protocol, 400, "ThrottlingException", "Rate exceeded")
+
+
+def _deny_error(protocol: str, caller: str, action: str, resource: str) -> Exception:
+    why = f"because no identity-based policy allows the {action} action"
+    if protocol == "ec2":
+        return _protocol_error(
+            protocol,
+            403,
+            "UnauthorizedOperation",
+            f"You are not authorized to perform this operation. User: {caller} "
+            f"is not authorized to perform: {action} {why}",
+        )
+    message = f"User: {caller} is not authorized to perform: {action} on resource: {resource} {why}"
+    if protocol in ("query", "rest-xml"):
+        return _protocol_error(protocol, 403, "AccessDenied", message)
+    return _protocol_error(protocol, 400, "AccessDeniedException", message)
+
+
+def _request_params(resp: Any) -> dict[str, Any]:
+    """The request's top-level parameters (JSON body or query string)."""
+    params: dict[str, Any] = {}
+    query = getattr(resp, "querystring", None) or {}
+    for key, value in query.items():
+        if isinstance(key, str) and key[:1].isupper():
+            params[key] = value[0] if isinstance(value, list) and value else value
+    body = getattr(resp, "body", None)
+    if isinstance(body, bytes):
+        try:
+            body = body.decode("utf-8")
+        except UnicodeDecodeError:
+            body = None
+    if isinstance(body, str) and body.lstrip().startswith("{"):
+        try:
+            data = json.loads(body)
+        except ValueError:
+            data = None
+        if isinstance(data, dict):
+            params.update(data)
+    return params
+
+
+def _operation_name(resp: Any) -> str:
+    try:
+        action = resp._get_action()
+    except Exception:
+        return ""
+    return action if isinstance(action, str) else ""
+
+
+def _protocol(resp: Any) -> str:
+    try:
+        from moto.core.utils import get_service_model
+
+        model = get_service_model(resp.boto3_service_name)
+        return str(model.protocol)
+    except Exception:
+        return "json"
+
+
+def caller_arn(account_id: str, region: str, access_key: str) -> str:
+    """The ARN moto's STS reports for this access key."""
+    from moto.sts.models import sts_backends
+    from moto.utilities.utils import get_partition
+
+    _, arn, _ = sts_backends[account_id][get_partition(region)].get_caller_identity(
+        access_key, region
+    )
+    return str(arn)
+
+
+def _resource_arn(service: str, params: Mapping[str, Any], region: str, account: str) -> str:
+    if service == "ssm":
+        target = params.get("Target") or params.get("InstanceId")
+        if isinstance(target, str) and target:
+            return _node_arn(target, region, account)
+        name = params.get("DocumentName")
+        if isinstance(name, str) and name:
+            owner = "" if name.startswith(("AWS-", "AWSSupport-")) else account
+            return f"arn:aws:ssm:{region}:{owner}:document/{name}"
+        setting = params.get("SettingId")
+        if isinstance(setting, str) and setting:
+            return _setting_arn(_setting_path(setting), region, account)
+    if service == "iam":
+        for key, kind in (("RoleName", "role"), ("UserName", "user"), ("GroupName", "group")):
+            value = params.get(key)
+            if isinstance(value, str) and value:
+                return f"arn:aws:iam::{account}:{kind}/{value}"
+        for key in ("PolicyArn", "PolicySourceArn"):
+            value = params.get(key)
+            if isinstance(value, str) and value:
+                return value
+        return f"arn:aws:iam::{account}:*"
+    if service == "kms":
+        key_id = params.get("KeyId")
+        if isinstance(key_id, str) and key_id:
+            if key_id.startswith("arn:"):
+                return key_id
+            return f"arn:aws:kms:{region}:{account}:{'' if key_id.startswith('alias/') else 'key/'}{key_id}"
+    if service == "sts":
+        return f"arn:aws:sts::{account}:*"
+    return f"arn:aws:{service}:{region}:{account}:*"
+
+
+def _is_control_request(service: str, operation: str, params: Mapping[str, Any]) -> bool:
+    """Parameter Store calls on ``/ssm-sandbox/`` names are never faulted."""
+    if service != "ssm" or "Parameter" not in operation:
+        return False
+    for key in ("Name", "Path"):
+        value = params.get(key)
+        if isinstance(value, str) and value.startswith(SANDBOX_PREFIX):
+            return True
+    names = params.get("Names")
+    return (
+        isinstance(names, list)
+        and bool(names)
+        and all(isinstance(n, str) and n.startswith(SANDBOX_PREFIX) for n in names)
+    )
+
+
+def _after_setup(resp: Any) -> None:
+    """Runs for every request to every moto service, right after moto parsed it."""
+    service = resp.boto3_service_name
+    if not service or service.startswith("moto"):
+        return
+    operation = _operation_name(resp)
+    params = _request_params(resp)
+    if service == "ssm":
+        with contextlib.suppress(KeyError):
+            ensure_aws_documents(resp.current_account, resp.region)
+        if _is_control_request(service, operation, params):
+            return
+    decision = FAULTS.decide(service, operation)
+    if decision is None:
+        return
+    protocol = _protocol(resp)
+    if decision == "throttle":
+        raise _throttle_error(protocol)
+    try:
+        caller = caller_arn(resp.current_account, resp.region, resp.access_key)
+    except Exception:
+        caller = f"arn:aws:iam::{resp.current_account}:user/unknown"
+    action = f"{service}:{operation}"
+    resource = _resource_arn(service, params, resp.region, resp.current_account)
+    raise _deny_error(protocol, caller, action, resource)
+
+
+# ---------------------------------------------------------------------------
+# per-backend state
+
+
+@dataclass
+class _State:
+    nodes: dict[str, dict[str, Any]] = field(default_factory=dict)
+    sessions: dict[str, dict[str, Any]] = field(default_factory=dict)
+    settings: dict[str, dict[str, Any]] = field(default_factory=dict)
+    activations: dict[str, dict[str, Any]] = field(default_factory=dict)
+    command_status: str = "Success"
+    command_output: str | None = None
+    command_overrides: dict[str, tuple[str, str | None]] = field(default_factory=dict)
+    documents_ready: bool = False
+
+
+_LOCK = threading.RLock()
+
+
+def _backend(account_id: str, region: str) -> Any:
+    from moto.ssm.models import ssm_backends
+
+    return ssm_backends[account_id][region]
+
+
+def _state(backend: Any) -> _State:
+    state = backend.__dict__.get("_sandbox")
+    if state is None:
+        with _LOCK:
+            state = backend.__dict__.get("_sandbox")
+            if state is None:
+                state = _State()
+                backend._sandbox = state
+    return state  # type: ignore[no-any-return]
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(UTC)
+
+
+def _to_datetime(value: Any) -> dt.datetime:
+    if isinstance(value, dt.datetime):
+        return value if value.tzinfo else value.replace(tzinfo=UTC)
+    if isinstance(value, (int, float)):
+        return dt.datetime.fromtimestamp(float(value), UTC)
+    if isinstance(value, str):
+        text = value.strip()
+        if re.fullmatch(r"-?\d+(\.\d+)?", text):
+            return dt.datetime.fromtimestamp(float(text), UTC)
+        parsed = dt.datetime.fromisoformat(text.replace("Z", "+00:00"))
+        return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    raise ValueError(f"not a date/time: {value!r}")
+
+
+def _node_arn(node_id: str, region: str, account: str) -> str:
+    if node_id.startswith("mi-"):
+        return f"arn:aws:ssm:{region}:{account}:managed-instance/{node_id}"
+    return f"arn:aws:ec2:{region}:{account}:instance/{node_id}"
+
+
+def _random_hex(n: int) -> str:
+    return secrets.token_hex((n + 1) // 2)[:n]
+
+
+def new_managed_node_id() -> str:
+    """A fresh hybrid node id (``mi-`` + 17 hex)."""
+    return "mi-" + _random_hex(17)
+
+
+# ---------------------------------------------------------------------------
+# AWS-owned documents
+
+PASSWORD_RESET_CONTENT = """\
+schemaVersion: "1.0"
+description: "Document to reset a user's password on an instance"
+sessionType: "InteractiveCommands"
+parameters:
+  username:
+    type: "String"
+    description: "The username for which the password needs to be reset on an instance"
+    allowedPattern: "^[a-zA-Z0-9\\\\_.@-]*$"
+    minChars: 1
+    maxChars: 256
+properties:
+  windows:
+    commands: "net user {{username}} *"
+    runAsElevated: true
+  linux:
+    commands: "passwd {{username}}"
+    runAsElevated: true
+  macos:
+    commands: "passwd {{username}}"
+    runAsElevated: true
+"""
+
+UPDATE_AGENT_CONTENT = json.dumps(
+    {
+        "schemaVersion": "2.2",
+        "description": "Update the Amazon SSM Agent to the latest version or specified version.",
+        "parameters": {
+            "version": {
+                "default": "",
+                "description": "(Optional) A specific version of the Amazon SSM Agent to "
+                "install. If not specified, the agent will be updated to the latest version.",
+                "type": "String",
+            },
+            "allowDowngrade": {
+                "default": "false",
+                "description": "(Optional) Allow the Amazon SSM Agent service to be "
+                "downgraded to an earlier version. If set to false, the service can be "
+                "upgraded to newer versions only (default). If set to true, specify the "
+                "earlier version.",
+                "type": "String",
+                "allowedValues": ["true", "false"],
+            },
+        },
+        "mainSteps": [
+            {
+                "action": "aws:updateSsmAgent",
+                "name": "updateSSMAgent",
+                "inputs": {
+                    "agentName": "amazon-ssm-agent",
+                    "source": "https://s3.{{ global:REGION }}.amazonaws.com/"
+                    "amazon-ssm-{{ global:REGION }}/ssm-agent-manifest.json",
+                    "allowDowngrade": "{{ allowDowngrade }}",
+                    "targetVersion": "{{ version }}",
+                },
+            }
+        ],
+    },
+    indent=2,
+)
+
+_AWS_DOCUMENTS: tuple[tuple[str, str, str, str], ...] = (
+    ("AWS-PasswordReset", "Session", "YAML", PASSWORD_RESET_CONTENT),
+    ("AWS-UpdateSSMAgent", "Command", "JSON", UPDATE_AGENT_CONTENT),
+)
+
+
+def ensure_aws_documents(account_id: str, region: str) -> None:
+    """Create the AWS-owned documents (Owner ``Amazon``) in this backend if missing."""
+    backend = _backend(account_id, region)
+    state = _state(backend)
+    if state.documents_ready:
+        return
+    from moto.ssm.models import Document, Documents
+
+    with _LOCK:
+        if state.documents_ready:
+            return
+        for name, doc_type, doc_format, content in _AWS_DOCUMENTS:
+            if name in backend._documents:
+                continue
+            document = Document(
+                account_id=account_id,
+                name=name,
+                version_name="",
+                content=content,
+                document_type=doc_type,
+                document_format=doc_format,
+                requires=[],
+                attachments=[],
+                target_type="/AWS::EC2::Instance" if doc_type == "Command" else "",
+            )
+            document.owner = "Amazon"
+            document.platform_types = ["Windows", "Linux", "MacOS"]
+            backend._documents[name] = Documents(document)
+        state.documents_ready = True
+
+
+# ---------------------------------------------------------------------------
+# managed nodes
+
+
+@dataclass
+class _Node:
+    info: dict[str, Any]
+    tags: dict[str, str]
+    connection: str  # "connected" unless told otherwise
+
+
+def _tags_from(value: Any) -> dict[str, str]:
+    if isinstance(value, dict):
+        return {str(k): str(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return {
+            str(t.get("Key", t.get("key"))): str(t.get("Value", t.get("value", "")))
+            for t in value
+            if isinstance(t, dict)
+        }
+    return {}
+
+
+_NODE_DATE_FIELDS = (
+    "LastPingDateTime",
+    "RegistrationDate",
+    "LastAssociationExecutionDate",
+    "LastSuccessfulAssociationExecutionDate",
+)
+
+
+def _normalise_node(raw: Mapping[str, Any], node_id: str | None = None) -> _Node:
+    """Fill the InstanceInformation defaults for a registered node."""
+    info = {k: v for k, v in raw.items() if not k.startswith(TAG_PREFIX) and k != "Tags"}
+    tags = _tags_from(raw.get("Tags"))
+    for key, value in raw.items():
+        if key.startswith(TAG_PREFIX):
+            tags[key] = str(value)
+    instance_id = str(info.get("InstanceId") or node_id or "")
+    if not instance_id:
+        raise ValueError("a managed node needs an InstanceId")
+    info["InstanceId"] = instance_id
+    hybrid = instance_id.startswith("mi-")
+    info.setdefault("PingStatus", tags.get(f"{TAG_PREFIX}ping-status", "Online"))
+    info.setdefault("LastPingDateTime", _now())
+    info.setdefault("AgentVersion", LATEST_AGENT_VERSION)
+    info.setdefault("IsLatestVersion", info["AgentVersion"] == LATEST_AGENT_VERSION)
+    info.setdefault("PlatformType", "Linux")
+    if info["PlatformType"] == "Windows":
+        info.setdefault("PlatformName", "Microsoft Windows Server 2022 Datacenter")
+        info.setdefault("PlatformVersion", "10.0.20348")
+    else:
+        info.setdefault("PlatformName", "Ubuntu")
+        info.setdefault("PlatformVersion", "22.04")
+    info.setdefault("ResourceType", "ManagedInstance" if hybrid else "EC2Instance")
+    info.setdefault("SourceType", "AWS::SSM::ManagedInstance" if hybrid else "AWS::EC2::Instance")
+    info.setdefault("SourceId", instance_id)
+    if hybrid:
+        info.setdefault("RegistrationDate", _now())
+        name = info.get("Name") or info.get("ComputerName")
+        if name:
+            info.setdefault("Name", name)
+            info.setdefault("ComputerName", name)
+    for key in _NODE_DATE_FIELDS:
+        if key in info and info[key] is not None:
+            info[key] = _to_datetime(info[key])
+    connection = tags.get(f"{TAG_PREFIX}connection", "connected")
+    return _Node(info=info, tags=tags, connection=connection)
+
+
+def _ec2_nodes(account_id: str, region: str) -> dict[str, _Node]:
+    from moto.ec2.models import ec2_backends
+
+    try:
+        ec2 = ec2_backends[account_id][region]
+    except KeyError:
+        return {}
+    nodes: dict[str, _Node] = {}
+    for instance in ec2.all_instances():
+        if instance.state != "running":
+            continue
+        tags = dict(ec2.tags.get(instance.id, {}))
+        flag = tags.get(f"{TAG_PREFIX}registered", "").lower()
+        has_profile = instance.id in ec2.iam_instance_profile_associations or bool(
+            getattr(instance, "iam_instance_profile", None)
+        )
+        if flag == "false" or not (has_profile or flag == "true"):
+            continue
+        windows = (instance.platform or "").lower() == "windows"
+        ip = instance.private_ip or "10.0.0.10"
+        agent = tags.get(f"{TAG_PREFIX}agent-version", LATEST_AGENT_VERSION)
+        if windows:
+            default_name = "EC2AMAZ-" + instance.id[-7:].upper()
+        elif region == "us-east-1":
+            default_name = f"ip-{ip.replace('.', '-')}.ec2.internal"
+        else:
+            default_name = f"ip-{ip.replace('.', '-')}.{region}.compute.internal"
+        platform = tags.get(f"{TAG_PREFIX}platform", "Windows" if windows else "Linux")
+        last_ping = tags.get(f"{TAG_PREFIX}last-ping")
+        info: dict[str, Any] = {
+            "InstanceId": instance.id,
+            "PingStatus": tags.get(f"{TAG_PREFIX}ping-status", "Online"),
+            "LastPingDateTime": _to_datetime(last_ping) if last_ping else _now(),
+            "AgentVersion": agent,
+            "IsLatestVersion": agent == LATEST_AGENT_VERSION,
+            "PlatformType": platform,
+            "PlatformName": tags.get(
+                f"{TAG_PREFIX}platform-name",
+                "Microsoft Windows Server 2022 Datacenter"
+                if platform == "Windows"
+                else ("macOS" if platform == "MacOS" else "Amazon Linux"),
+            ),
+            "PlatformVersion": tags.get(
+                f"{TAG_PREFIX}platform-version",
+                "10.0.20348" if platform == "Windows" else "2023",
+            ),
+            "ResourceType": "EC2Instance",
+            "SourceType": "AWS::EC2::Instance",
+            "SourceId": instance.id,
+            "IPAddress": ip,
+            "ComputerName": tags.get(f"{TAG_PREFIX}computer-name", default_name),
+            "AssociationStatus": tags.get(f"{TAG_PREFIX}association-status", "Success"),
+        }
+        nodes[instance.id] = _Node(
+            info=info,
+            tags=tags,
+            connection=tags.get(f"{TAG_PREFIX}connection", "connected"),
+        )
+    return nodes
+
+
+def _running_or_absent(account_id: str, region: str, node_id: str) -> bool:
+    """A registration for an ``i-`` id counts only while that instance (if moto has it) runs."""
+    if not node_id.startswith("i-"):
+        return True
+    from moto.ec2.models import ec2_backends
+
+    try:
+        ec2 = ec2_backends[account_id][region]
+        instance = ec2.get_instance(node_id)
+    except Exception:
+        return True
+    return bool(instance.state == "running")
+
+
+def _parameter_nodes(backend: Any) -> dict[str, _Node]:
+    nodes: dict[str, _Node] = {}
+    for name in list(backend._parameters.get_keys_beginning_with(MANAGED_NODES_PREFIX, True)):
+        versions = backend._parameters[name]
+        if not versions:
+            continue
+        param = versions[-1]
+        node_id = name[len(MANAGED_NODES_PREFIX) :].strip("/")
+        try:
+            raw = json.loads(param.value)
+            if not isinstance(raw, dict):
+                continue
+            raw.setdefault("RegistrationDate", param.last_modified_date)
+            node = _normalise_node(raw, node_id)
+        except (ValueError, TypeError):
+            continue
+        nodes[node.info["InstanceId"]] = node
+    return nodes
+
+
+def _managed_nodes(account_id: str, region: str) -> dict[str, _Node]:
+    backend = _backend(account_id, region)
+    state = _state(backend)
+    nodes = _ec2_nodes(account_id, region)
+    extra = _parameter_nodes(backend)
+    for node_id, raw in list(state.nodes.items()):
+        extra[node_id] = _normalise_node(raw, node_id)
+    for node_id, node in extra.items():
+        if not _running_or_absent(account_id, region, node_id):
+            continue
+        base = nodes.get(node_id)
+        if base is not None:
+            merged_tags = {**base.tags, **node.tags}
+            info = {**base.info, **{k: v for k, v in node.info.items() if k in _explicit(node)}}
+            nodes[node_id] = _Node(info, merged_tags, node.connection)
+        else:
+            nodes[node_id] = node
+    return nodes
+
+
+def _explicit(node: _Node) -> set[str]:
+    return set(node.info)
+
+
+def register_node(account_id: str, region: str, info: Mapping[str, Any]) -> str:
+    """Register a managed node from Python; returns its id (a new ``mi-`` id if none given).
+
+    ``info`` holds InstanceInformation fields; ``Tags`` and ``ssm-sandbox:*`` keys are
+    tags (``ssm-sandbox:connection`` = ``notconnected`` makes GetConnectionStatus fail).
+    """
+    data = dict(info)
+    node_id = str(data.get("InstanceId") or new_managed_node_id())
+    data["InstanceId"] = node_id
+    _normalise_node(data, node_id)  # validate now
+    backend = _backend(account_id, region)
+    with _LOCK:
+        _state(backend).nodes[node_id] = data
+    return node_id
+
+
+def deregister_node(account_id: str, region: str, node_id: str) -> None:
+    """Forget a node registered with `register_node`."""
+    backend = _backend(account_id, region)
+    with _LOCK:
+        _state(backend).nodes.pop(node_id, None)
+
+
+def connection_status(account_id: str, region: str, target: str) -> str:
+    """``connected`` or ``notconnected``, as GetConnectionStatus reports it."""
+    node = _managed_nodes(account_id, region).get(target)
+    if node is None or node.info.get("PingStatus") != "Online":
+        return "notconnected"
+    return "notconnected" if node.connection.lower() == "notconnected" else "connected"
+
+
+# ---------------------------------------------------------------------------
+# pagination and filters
+
+
+def _encode_token(offset: int) -> str:
+    return base64.urlsafe_b64encode(json.dumps({"offset": offset}).encode()).decode()
+
+
+def _decode_token(token: str | None) -> int:
+    if not token:
+        return 0
+    try:
+        data = json.loads(base64.urlsafe_b64decode(token.encode()).decode())
+        offset = int(data["offset"])
+    except (ValueError, KeyError, TypeError, binascii.Error):
+        raise _error("InvalidNextToken", "The specified token isn't valid.") from None
+    if offset < 0:
+        raise _error("InvalidNextToken", "The specified token isn't valid.")
+    return offset
+
+
+def _page(
+    items: list[Any], max_results: int | None, token: str | None, default: int, low: int, high: int
+) -> tuple[list[Any], str | None]:
+    limit = default if max_results is None else int(max_results)
+    if not low <= limit <= high:
+        bound = (
+            f"greater than or equal to {low}" if limit < low else f"less than or equal to {high}"
+        )
+        raise _validation(
+            f"1 validation error detected: Value '{limit}' at 'maxResults' failed to "
+            f"satisfy constraint: Member must have value {bound}"
+        )
+    offset = _decode_token(token)
+    page = items[offset : offset + limit]
+    more = offset + limit < len(items)
+    return page, (_encode_token(offset + limit) if more else None)
+
+
+_DII_FIELDS = {
+    "InstanceIds": "InstanceId",
+    "AgentVersion": "AgentVersion",
+    "PingStatus": "PingStatus",
+    "PlatformTypes": "PlatformType",
+    "ActivationIds": "ActivationId",
+    "IamRole": "IamRole",
+    "ResourceType": "ResourceType",
+    "AssociationStatus": "AssociationStatus",
+}
+_DII_EXTRA_FIELDS = {"SourceIds": "SourceId", "SourceTypes": "SourceType"}
+_DII_ENUMS = {
+    "PingStatus": {"Online", "ConnectionLost", "Inactive"},
+    "PlatformTypes": {"Windows", "Linux", "MacOS"},
+    "ResourceType": {"EC2Instance", "ManagedInstance"},
+}
+
+
+def _dii_condition(key: str, values: list[str], allow_tags: bool) -> Callable[[_Node], bool]:
+    fields = dict(_DII_FIELDS)
+    if allow_tags:
+        fields.update(_DII_EXTRA_FIELDS)
+        if key.startswith("tag:"):
+            tag = key[4:]
+            return lambda node: node.tags.get(tag) in values
+        if key == "tag-key":
+            return lambda node: any(k in node.tags for k in values)
+    if key not in fields:
+        raise _error("InvalidFilterKey", f"The filter key {key} is not valid.")
+    allowed = _DII_ENUMS.get(key)
+    if allowed is not None:
+        bad = [v for v in values if v not in allowed]
+        if bad:
+            raise _error(
+                "InvalidInstanceInformationFilterValue",
+                f"The filter value {bad[0]} is not valid for the filter key {key}.",
+            )
+    attr = fields[key]
+    return lambda node: str(node.info.get(attr, "")) in values
+
+
+def describe_instance_information(
+    account_id: str,
+    region: str,
+    filter_list: list[dict[str, Any]] | None = None,
+    filters: list[dict[str, Any]] | None = None,
+) -> list[dict[str, Any]]:
+    """All managed nodes matching both filter forms, sorted by id."""
+    conditions: list[Callable[[_Node], bool]] = []
+    for f in filter_list or []:
+        conditions.append(_dii_condition(str(f.get("key")), list(f.get("valueSet") or []), False))
+    for f in filters or []:
+        conditions.append(_dii_condition(str(f.get("Key")), list(f.get("Values") or []), True))
+    nodes = _managed_nodes(account_id, region)
+    return [
+        dict(nodes[node_id].info)
+        for node_id in sorted(nodes)
+        if all(cond(nodes[node_id]) for cond in conditions)
+    ]
+
+
+# ---------------------------------------------------------------------------
+# service settings
+
+SERVICE_SETTING_DEFAULTS: dict[str, str] = {
+    "/ssm/managed-instance/activation-tier": "standard",
+    "/ssm/managed-instance/default-ec2-instance-management-role": "$None",
+    "/ssm/parameter-store/default-parameter-tier": "Standard",
+    "/ssm/parameter-store/high-throughput-enabled": "false",
+    "/ssm/automation/customer-script-log-destination": "None",
+    "/ssm/automation/customer-script-log-group-name": "/aws/ssm/automation/executeScript",
+    "/ssm/documents/console/public-sharing-permission": "Enable",
+    "/ssm/opsinsights/opscenter": "Disabled",
+}
+_SETTING_VALUES: dict[str, set[str]] = {
+    "/ssm/managed-instance/activation-tier": {"standard", "advanced"},
+    "/ssm/parameter-store/default-parameter-tier": {"Standard", "Advanced", "Intelligent-Tiering"},
+    "/ssm/parameter-store/high-throughput-enabled": {"true", "false"},
+    "/ssm/documents/console/public-sharing-permission": {"Enable", "Disable"},
+    "/ssm/opsinsights/opscenter": {"Enabled", "Disabled"},
+}
+_SETTING_ARN = re.compile(r"^arn:aws[\w-]*:ssm:[^:]*:\d*:servicesetting(/.+)$")
+
+
+def _setting_path(setting_id: str) -> str:
+    match = _SETTING_ARN.match(setting_id)
+    path = match.group(1) if match else setting_id
+    if path not in SERVICE_SETTING_DEFAULTS:
+        raise _error(
+            "ServiceSettingNotFound",
+            f"The service setting {setting_id} is not found.",
+        )
+    return path
+
+
+def _setting_arn(path: str, region: str, account: str) -> str:
+    return f"arn:aws:ssm:{region}:{account}:servicesetting{path}"
+
+
+def service_setting(account_id: str, region: str, setting_id: str) -> dict[str, Any]:
+    """The ServiceSetting structure for a setting id (path or ARN)."""
+    path = _setting_path(setting_id)
+    stored = _state(_backend(account_id, region)).settings.get(path)
+    if stored is None:
+        stored = {
+            "SettingValue": SERVICE_SETTING_DEFAULTS[path],
+            "LastModifiedDate": dt.datetime(2019, 1, 1, tzinfo=UTC),
+            "LastModifiedUser": "System",
+            "Status": "Default",
+        }
+    return {
+        "SettingId": path,
+        **stored,
+        "ARN": _setting_arn(path, region, account_id),
+    }
+
+
+def set_service_setting(
+    account_id: str, region: str, setting_id: str, value: str | None, user: str = "System"
+) -> None:
+    """Customise a setting, or reset it to its default with ``value=None``."""
+    path = _setting_path(setting_id)
+    backend = _backend(account_id, region)
+    state = _state(backend)
+    if value is not None:
+        allowed = _SETTING_VALUES.get(path)
+        if allowed is not None and value not in allowed:
+            raise _validation(
+                f"The value {value} is not valid for the service setting {path}. "
+                f"Valid values: {', '.join(sorted(allowed))}."
+            )
+    with _LOCK:
+        if value is None:
+            state.settings.pop(path, None)
+        else:
+            state.settings[path] = {
+                "SettingValue": value,
+                "LastModifiedDate": _now(),
+                "LastModifiedUser": user,
+                "Status": "Customized",
+            }
+        if path == "/ssm/parameter-store/default-parameter-tier":
+            backend.default_parameter_tier = (
+                value or SERVICE_SETTING_DEFAULTS[path]
+            )
+
+
+# ---------------------------------------------------------------------------
+# sessions
+
+ACTIVE_SESSION_STATES = {"Connecting", "Connected", "Disconnected", "Terminating"}
+HISTORY_SESSION_STATES = {"Terminated", "Failed"}
+
+
+def _caller_name(arn: str) -> str:
+    name = arn.rsplit("/", 1)[-1] if "/" in arn else arn.rsplit(":", 1)[-1]
+    return re.sub(r"[^A-Za-z0-9_.@-]", "-", name) or "user"
+
+
+def _session_credentials(session_id: str, region: str) -> dict[str, str]:
+    token = base64.b64encode(secrets.token_bytes(180)).decode()
+    cell = base64.b64encode(secrets.token_bytes(48)).decode()
+    return {
+        "SessionId": session_id,
+        "TokenValue": token,
+        "StreamUrl": f"wss://ssmmessages.{region}.amazonaws.com/v1/data-channel/"
+        f"{session_id}?role=publish_subscribe&cell-number={cell}",
+    }
+
+
+def add_session(account_id: str, region: str, session: Mapping[str, Any]) -> str:
+    """Seed a session record (e.g. a Failed one in history); returns its id.
+
+    Defaults: Status ``Terminated``, Owner the default caller, StartDate now, EndDate for
+    history states, DocumentName ``SSM-SessionManagerRunShell``.
+    """
+    data = dict(session)
+    owner = str(data.get("Owner") or f"arn:aws:sts::{account_id}:user/moto")
+    data["Owner"] = owner
+    data.setdefault("SessionId", f"{_caller_name(owner)}-{_random_hex(17)}")
+    data.setdefault("Status", "Terminated")
+    data.setdefault("DocumentName", DEFAULT_SHELL_DOCUMENT)
+    data["StartDate"] = _to_datetime(data.get("StartDate") or _now())
+    if data.get("EndDate") is not None:
+        data["EndDate"] = _to_datetime(data["EndDate"])
+    elif data["Status"] in HISTORY_SESSION_STATES:
+        data["EndDate"] = data["StartDate"] + dt.timedelta(seconds=12)
+    if not data.get("Target"):
+        raise ValueError("a session needs a Target")
+    backend = _backend(account_id, region)
+    with _LOCK:
+        _state(backend).sessions[str(data["SessionId"])] = data
+    return str(data["SessionId"])
+
+
+def sessions(account_id: str, region: str) -> list[dict[str, Any]]:
+    """Copies of all session records, newest first (``Parameters`` included)."""
+    state = _state(_backend(account_id, region))
+    with _LOCK:
+        records = [dict(s) for s in state.sessions.values()]
+    return sorted(records, key=lambda s: s["StartDate"], reverse=True)
+
+
+_SESSION_FIELDS = (
+    "SessionId",
+    "Target",
+    "Status",
+    "StartDate",
+    "EndDate",
+    "DocumentName",
+    "Owner",
+    "Reason",
+    "Details",
+    "OutputUrl",
+    "MaxSessionDuration",
+    "AccessType",
+)
+
+
+def _session_view(record: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: record[k] for k in _SESSION_FIELDS if record.get(k) is not None}
+
+
+def _session_condition(key: str, value: str) -> Callable[[Mapping[str, Any]], bool]:
+    if key == "InvokedAfter":
+        after = _to_datetime(value)
+        return lambda s: bool(s["StartDate"] >= after)
+    if key == "InvokedBefore":
+        before = _to_datetime(value)
+        return lambda s: bool(s["StartDate"] <= before)
+    simple = {"Target": "Target", "Owner": "Owner", "Status": "Status", "SessionId": "SessionId"}
+    if key in simple:
+        attr = simple[key]
+        return lambda s: str(s.get(attr, "")) == value
+    if key == "AccessType":
+        return lambda s: str(s.get("AccessType", "Standard")) == value
+    raise _error("InvalidFilterKey", f"The filter key {key} is not valid.")
+
+
+# ---------------------------------------------------------------------------
+# command invocations
+
+_PLUGIN_BY_DOCUMENT = {
+    "AWS-RunShellScript": "aws:runShellScript",
+    "AWS-RunPowerShellScript": "aws:runPowerShellScript",
+    "AWS-UpdateSSMAgent": "aws:updateSsmAgent",
+}
+
+
+def set_command_result(
+    account_id: str,
+    region: str,
+    status: str = "Success",
+    output: str | None = None,
+    instance_id: str | None = None,
+) -> None:
+    """The status (and plugin output) ListCommandInvocations reports, for one node or all."""
+    state = _state(_backend(account_id, region))
+    with _LOCK:
+        if instance_id is None:
+            state.command_status = status
+            state.command_output = output
+        else:
+            state.command_overrides[instance_id] = (status, output)
+
+
+def _plugin_name(backend: Any, document_name: str) -> str:
+    if document_name in _PLUGIN_BY_DOCUMENT:
+        return _PLUGIN_BY_DOCUMENT[document_name]
+    docs = backend._documents.get(document_name)
+    if docs is not None:
+        steps = getattr(docs.get_default_version(), "mainSteps", None) or []
+        if steps and isinstance(steps[0], dict) and steps[0].get("action"):
+            return str(steps[0]["action"])
+    return "aws:runShellScript"
+
+
+def _default_output(document_name: str, status: str) -> str:
+    if status != "Success":
+        return ""
+    if document_name == "AWS-UpdateSSMAgent":
+        return (
+            "Updating amazon-ssm-agent to the latest version\n"
+            f"Successfully downloaded updater version {LATEST_AGENT_VERSION}\n"
+            f"amazon-ssm-agent updated successfully to {LATEST_AGENT_VERSION}"
+        )
+    return ""
+
+
+def _command_invocations(
+    account_id: str, region: str, command_id: str | None, instance_id: str | None, details: bool
+) -> list[dict[str, Any]]:
+    backend = _backend(account_id, region)
+    state = _state(backend)
+    if command_id:
+        commands = [c for c in backend._commands if c.command_id == command_id]
+        if not commands:
+            raise _error("InvalidCommandId", "Invalid command id.")
+    else:
+        commands = list(backend._commands)
+    nodes = _managed_nodes(account_id, region)
+    result: list[dict[str, Any]] = []
+    for command in sorted(commands, key=lambda c: c.requested_date_time, reverse=True):
+        requested = _to_datetime(command.requested_date_time)
+        for node_id in command.instance_ids:
+            if instance_id and node_id != instance_id:
+                continue
+            status, output = state.command_overrides.get(
+                node_id, (state.command_status, state.command_output)
+            )
+            document = str(command.document_name or "")
+            if output is None:
+                output = _default_output(document, status)
+            node = nodes.get(node_id)
+            invocation: dict[str, Any] = {
+                "CommandId": command.command_id,
+                "InstanceId": node_id,
+                "InstanceName": (node.info.get("ComputerName", "") if node else ""),
+                "Comment": command.comment,
+                "DocumentName": document,
+                "DocumentVersion": "$DEFAULT",
+                "RequestedDateTime": requested,
+                "Status": status,
+                "StatusDetails": status,
+                "TraceOutput": "",
+                "StandardOutputUrl": "",
+                "StandardErrorUrl": "",
+                "ServiceRole": command.service_role_arn,
+                "NotificationConfig": command.notification_config,
+                "CloudWatchOutputConfig": {
+                    "CloudWatchLogGroupName": "",
+                    "CloudWatchOutputEnabled": False,
+                },
+            }
+            if details:
+                finished = requested + dt.timedelta(seconds=2)
+                invocation["CommandPlugins"] = [
+                    {
+                        "Name": _plugin_name(backend, document),
+                        "Status": status,
+                        "StatusDetails": status,
+                        "ResponseCode": 0 if status == "Success" else 1,
+                        "ResponseStartDateTime": requested,
+                        "ResponseFinishDateTime": finished,
+                        "Output": output,
+                        "StandardOutputUrl": "",
+                        "StandardErrorUrl": "",
+                        "OutputS3Region": command.output_s3_region or region,
+                        "OutputS3BucketName": command.output_s3_bucket_name,
+                        "OutputS3KeyPrefix": command.output_s3_key_prefix,
+                    }
+                ]
+            else:
+                invocation["CommandPlugins"] = []
+            result.append(invocation)
+    return result
+
+
+# ---------------------------------------------------------------------------
+# the operations attached to moto's SSM response class
+#
+# Each takes the moto response object (``self``) and returns a moto ActionResult, which
+# moto serialises through the botocore model (datetimes become epoch seconds).
+
+
+def _result(payload: dict[str, Any]) -> Any:
+    from moto.core.responses import ActionResult
+
+    return ActionResult(payload)
+
+
+def _params(self: Any) -> dict[str, Any]:
+    return _request_params(self)
+
+
+def _caller(self: Any) -> str:
+    try:
+        return caller_arn(self.current_account, self.region, self.access_key)
+    except Exception:
+        return f"arn:aws:sts::{self.current_account}:user/moto"
+
+
+def _op_describe_instance_information(self: Any) -> Any:
+    p = _params(self)
+    items = describe_instance_information(
+        self.current_account,
+        self.region,
+        p.get("InstanceInformationFilterList"),
+        p.get("Filters"),
+    )
+    page, token = _page(items, p.get("MaxResults"), p.get("NextToken"), 10, 5, 50)
+    payload: dict[str, Any] = {"InstanceInformationList": page}
+    if token:
+        payload["NextToken"] = token
+    return _result(payload)
+
+
+def _op_get_connection_status(self: Any) -> Any:
+    target = str(_params(self).get("Target", ""))
+    status = connection_status(self.current_account, self.region, target)
+    return _result({"Target": target, "Status": status})
+
+
+def _op_get_service_setting(self: Any) -> Any:
+    setting_id = str(_params(self).get("SettingId", ""))
+    return _result(
+        {"ServiceSetting": service_setting(self.current_account, self.region, setting_id)}
+    )
+
+
+def _op_update_service_setting(self: Any) -> Any:
+    p = _params(self)
+    set_service_setting(
+        self.current_account,
+        self.region,
+        str(p.get("SettingId", "")),
+        str(p.get("SettingValue", "")),
+        user=_caller(self),
+    )
+    return _result({})
+
+
+def _op_reset_service_setting(self: Any) -> Any:
+    setting_id = str(_params(self).get("SettingId", ""))
+    set_service_setting(self.current_account, self.region, setting_id, None)
+    return _result(
+        {"ServiceSetting": service_setting(self.current_account, self.region, setting_id)}
+    )
+
+
+def _op_start_session(self: Any) -> Any:
+    p = _params(self)
+    account, region = self.current_account, self.region
+    target = str(p.get("Target", ""))
+    document_name = p.get("DocumentName")
+    backend = _backend(account, region)
+    if document_name:
+        docs = backend._documents.get(document_name)
+        if docs is None:
+            raise _error("InvalidDocument", f"Document with name {document_name} does not exist.")
+        if docs.get_default_version().document_type != "Session":
+            raise _error("InvalidDocument", f"Document {document_name} is not a Session document.")
+    if connection_status(account, region, target) != "connected":
+        raise _error("TargetNotConnected", f"{target} is not connected.")
+    if target.startswith("mi-"):
+        tier = service_setting(account, region, "/ssm/managed-instance/activation-tier")
+        if tier["SettingValue"] != "advanced":
+            raise _error(
+                "BadRequest",
+                "Enable advanced-instances tier to use Session Manager with your "
+                "on-premises instances",
+            )
+    owner = _caller(self)
+    session_id = f"{_caller_name(owner)}-{_random_hex(17)}"
+    record: dict[str, Any] = {
+        "SessionId": session_id,
+        "Target": target,
+        "Status": "Connected",
+        "StartDate": _now(),
+        "DocumentName": document_name or DEFAULT_SHELL_DOCUMENT,
+        "Owner": owner,
+        "Parameters": p.get("Parameters") or {},
+    }
+    if p.get("Reason"):
+        record["Reason"] = p["Reason"]
+    with _LOCK:
+        _state(backend).sessions[session_id] = record
+    return _result(_session_credentials(session_id, region))
+
+
+def _op_resume_session(self: Any) -> Any:
+    session_id = str(_params(self).get("SessionId", ""))
+    state = _state(_backend(self.current_account, self.region))
+    record = state.sessions.get(session_id)
+    if record is None or record.get("Status") not in ACTIVE_SESSION_STATES:
+        raise _error("DoesNotExistException", f"Session {session_id} does not exist.")
+    with _LOCK:
+        record["Status"] = "Connected"
+    return _result(_session_credentials(session_id, self.region))
+
+
+def _op_terminate_session(self: Any) -> Any:
+    session_id = str(_params(self).get("SessionId", ""))
+    state = _state(_backend(self.current_account, self.region))
+    with _LOCK:
+        record = state.sessions.get(session_id)
+        if record is not None and record.get("Status") in ACTIVE_SESSION_STATES:
+            record["Status"] = "Terminated"
+            record["EndDate"] = _now()
+    return _result({"SessionId": session_id})
+
+
+def _op_describe_sessions(self: Any) -> Any:
+    p = _params(self)
+    state_name = str(p.get("State", ""))
+    if state_name not in ("Active", "History"):
+        raise _validation(
+            f"1 validation error detected: Value '{state_name}' at 'state' failed to satisfy "
+            "constraint: Member must satisfy enum value set: [Active, History]"
+        )
+    wanted = ACTIVE_SESSION_STATES if state_name == "Active" else HISTORY_SESSION_STATES
+    conditions = [
+        _session_condition(str(f.get("key")), str(f.get("value"))) for f in p.get("Filters") or []
+    ]
+    records = [
+        s
+        for s in sessions(self.current_account, self.region)
+        if s.get("Status") in wanted and all(c(s) for c in conditions)
+    ]
+    page, token = _page(records, p.get("MaxResults"), p.get("NextToken"), 20, 1, 200)
+    payload: dict[str, Any] = {"Sessions": [_session_view(s) for s in page]}
+    if token:
+        payload["NextToken"] = token
+    return _result(payload)
+
+
+def _op_list_command_invocations(self: Any) -> Any:
+    p = _params(self)
+    details = bool(p.get("Details", False))
+    items = _command_invocations(
+        self.current_account, self.region, p.get("CommandId"), p.get("InstanceId"), details
+    )
+    for f in p.get("Filters") or []:
+        key, value = str(f.get("key")), str(f.get("value"))
+        if key == "Status":
+            items = [i for i in items if i["Status"] == value]
+        elif key == "DocumentName":
+            items = [i for i in items if i["DocumentName"] == value]
+        elif key == "InvokedAfter":
+            items = [i for i in items if i["RequestedDateTime"] >= _to_datetime(value)]
+        elif key == "InvokedBefore":
+            items = [i for i in items if i["RequestedDateTime"] <= _to_datetime(value)]
+        elif key != "ExecutionStage":
+            raise _error("InvalidFilterKey", f"The filter key {key} is not valid.")
+    page, token = _page(items, p.get("MaxResults"), p.get("NextToken"), 50, 1, 50)
+    payload: dict[str, Any] = {"CommandInvocations": page}
+    if token:
+        payload["NextToken"] = token
+    return _result(payload)
+
+
+def _activation_view(account_id: str, region: str, record: Mapping[str, Any]) -> dict[str, Any]:
+    nodes = _managed_nodes(account_id, region)
+    count = sum(1 for n in nodes.values() if n.info.get("ActivationId") == record["ActivationId"])
+    view = {k: v for k, v in record.items() if k != "ActivationCode"}
+    view["RegistrationsCount"] = count
+    view["Expired"] = bool(record["ExpirationDate"] <= _now())
+    return view
+
+
+def _op_create_activation(self: Any) -> Any:
+    p = _params(self)
+    role = p.get("IamRole")
+    if not role:
+        raise _validation("IamRole is required.")
+    now = _now()
+    expiration = _to_datetime(p["ExpirationDate"]) if p.get("ExpirationDate") else now + dt.timedelta(hours=24)
+    record: dict[str, Any] = {
+        "ActivationId": str(uuid.uuid4()),
+        "ActivationCode": secrets.token_urlsafe(15)[:20],
+        "Description": p.get("Description", ""),
+        "DefaultInstanceName": p.get("DefaultInstanceName", ""),
+        "IamRole": role,
+        "RegistrationLimit": int(p.get("RegistrationLimit", 1)),
+        "ExpirationDate": expiration,
+        "CreatedDate": now,
+        "Tags": p.get("Tags") or [],
+    }
+    with _LOCK:
+        _state(_backend(self.current_account, self.region)).activations[record["ActivationId"]] = (
+            record
+        )
+    return _result(
+        {"ActivationId": record["ActivationId"], "ActivationCode": record["ActivationCode"]}
+    )
+
+
+def _op_describe_activations(self: Any) -> Any:
+    p = _params(self)
+    state = _state(_backend(self.current_account, self.region))
+    records = sorted(state.activations.values(), key=lambda a: a["CreatedDate"])
+    keys = {"ActivationIds": "ActivationId", "DefaultInstanceName": "DefaultInstanceName", "IamRole": "IamRole"}
+    for f in p.get("Filters") or []:
+        key = str(f.get("FilterKey"))
+        if key not in keys:
+            raise _error("InvalidFilter", f"The filter key {key} is not valid.")
+        values = list(f.get("FilterValues") or [])
+        records = [r for r in records if str(r.get(keys[key])) in values]
+    views = [_activation_view(self.current_account, self.region, r) for r in records]
+    page, token = _page(views, p.get("MaxResults"), p.get("NextToken"), 50, 1, 50)
+    payload: dict[str, Any] = {"ActivationList": page}
+    if token:
+        payload["NextToken"] = token
+    return _result(payload)
+
+
+def _op_delete_activation(self: Any) -> Any:
+    activation_id = str(_params(self).get("ActivationId", ""))
+    state = _state(_backend(self.current_account, self.region))
+    with _LOCK:
+        if state.activations.pop(activation_id, None) is None:
+            raise _error("InvalidActivationId", f"Activation ID {activation_id} is not valid.")
+    return _result({})
+
+
+#: moto method name -> implementation; install() refuses if moto has any of them natively.
+ADDED_OPERATIONS: dict[str, Callable[[Any], Any]] = {
+    "describe_instance_information": _op_describe_instance_information,
+    "get_connection_status": _op_get_connection_status,
+    "get_service_setting": _op_get_service_setting,
+    "update_service_setting": _op_update_service_setting,
+    "reset_service_setting": _op_reset_service_setting,
+    "start_session": _op_start_session,
+    "resume_session": _op_resume_session,
+    "terminate_session": _op_terminate_session,
+    "describe_sessions": _op_describe_sessions,
+    "list_command_invocations": _op_list_command_invocations,
+    "create_activation": _op_create_activation,
+    "describe_activations": _op_describe_activations,
+    "delete_activation": _op_delete_activation,
+}
+
+_MARK = "_ssm_sandbox_added"
+
+
+def _operation_title(method_name: str) -> str:
+    return "".join(part.capitalize() for part in method_name.split("_"))
+
+
+def check_not_native(response_class: type, names: Iterable[str] = ADDED_OPERATIONS) -> None:
+    """Raise RuntimeError if ``response_class`` already has one of ``names`` (not ours)."""
+    for name in names:
+        existing = getattr(response_class, name, None)
+        if existing is not None and not getattr(existing, _MARK, False):
+            import moto
+
+            raise RuntimeError(
+                f"moto {moto.__version__} now implements ssm:{_operation_title(name)} "
+                f"natively (SimpleSystemManagerResponse.{name}); the sandbox was built for "
+                f"moto {TESTED_MOTO} and would replace it. Review doctor/sandbox/moto_ext.py."
+            )
+
+
+# ---------------------------------------------------------------------------
+# wrappers around native moto methods
+
+_STATE_TYPES = ("String", "StringList", "SecureString")
+
+
+def _put_control_parameter(self: Any) -> Any:
+    """PutParameter for ``/ssm-sandbox/`` names, which Parameter Store itself reserves."""
+    from moto.ssm.models import Parameter
+
+    p = _params(self)
+    name = str(p["Name"])
+    value = p.get("Value")
+    if not value:
+        raise _validation(
+            "1 validation error detected: Value '' at 'value' failed to satisfy constraint: "
+            "Member must have length greater than or equal to 1."
+        )
+    if name == FAULTS_PARAMETER:
+        try:
+            FAULTS.configure_from_json(str(value))
+        except (ValueError, TypeError) as exc:
+            raise _validation(f"Invalid {FAULTS_PARAMETER} value: {exc}") from None
+    elif name.startswith(MANAGED_NODES_PREFIX):
+        try:
+            raw = json.loads(str(value))
+            if not isinstance(raw, dict):
+                raise ValueError("expected a JSON object of InstanceInformation fields")
+            _normalise_node(raw, name[len(MANAGED_NODES_PREFIX) :].strip("/"))
+        except (ValueError, TypeError) as exc:
+            raise _validation(f"Invalid managed node registration {name}: {exc}") from None
+    backend = self.ssm_backend
+    with _LOCK:
+        versions = backend._parameters[name]
+        overwrite = bool(p.get("Overwrite", False))
+        if versions and not overwrite:
+            raise _error(
+                "ParameterAlreadyExists", "The parameter already exists. To overwrite this "
+                "value, set the overwrite option in the request to true."
+            )
+        param_type = p.get("Type") or (versions[-1].parameter_type if versions else "String")
+        if param_type not in _STATE_TYPES:
+            param_type = "String"
+        param = Parameter(
+            account_id=self.current_account,
+            name=name,
+            value=str(value),
+            parameter_type=param_type,
+            description=p.get("Description"),
+            allowed_pattern=None,
+            keyid=p.get("KeyId"),
+            last_modified_date=_now().replace(tzinfo=None),
+            version=(versions[-1].version + 1) if versions else 1,
+            data_type="text",
+            tier="Standard",
+        )
+        versions.append(param)
+    return _result({"Version": param.version, "Tier": param.tier})
+
+
+def _wrap_put_parameter(original: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    def put_parameter(self: Any) -> Any:
+        name = _params(self).get("Name")
+        if isinstance(name, str) and name.startswith(SANDBOX_PREFIX):
+            return _put_control_parameter(self)
+        return original(self)
+
+    put_parameter.__wrapped__ = original  # type: ignore[attr-defined]
+    setattr(put_parameter, _MARK, True)
+    return put_parameter
+
+
+def _wrap_delete_parameter(original: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    def delete_parameter(self: Any) -> Any:
+        result = original(self)
+        if _params(self).get("Name") == FAULTS_PARAMETER:
+            FAULTS.clear()
+        return result
+
+    delete_parameter.__wrapped__ = original  # type: ignore[attr-defined]
+    setattr(delete_parameter, _MARK, True)
+    return delete_parameter
+
+
+def _wrap_setup_class(original: Callable[..., None]) -> Callable[..., None]:
+    def setup_class(self: Any, *args: Any, **kwargs: Any) -> None:
+        original(self, *args, **kwargs)
+        _after_setup(self)
+
+    setup_class.__wrapped__ = original  # type: ignore[attr-defined]
+    setattr(setup_class, _MARK, True)
+    return setup_class
+
+
+_INSTALLED = False
+
+
+def install() -> None:
+    """Add the missing operations and the fault hook to moto (idempotent).
+
+    Also applies ``SSM_SANDBOX_THROTTLE_RATE`` / ``SSM_SANDBOX_DENY`` from the environment.
+    """
+    global _INSTALLED
+    with _LOCK:
+        if not _INSTALLED:
+            from moto.core.responses import BaseResponse
+            from moto.ssm.responses import SimpleSystemManagerResponse as ssm_response
+
+            check_not_native(ssm_response)
+            for name, func in ADDED_OPERATIONS.items():
+                setattr(func, _MARK, True)
+                setattr(ssm_response, name, func)
+            if not getattr(ssm_response.put_parameter, _MARK, False):
+                ssm_response.put_parameter = _wrap_put_parameter(ssm_response.put_parameter)  # type: ignore[method-assign]
+            if not getattr(ssm_response.delete_parameter, _MARK, False):
+                ssm_response.delete_parameter = _wrap_delete_parameter(  # type: ignore[method-assign]
+                    ssm_response.delete_parameter
+                )
+            if not getattr(BaseResponse.setup_class, _MARK, False):
+                BaseResponse.setup_class = _wrap_setup_class(BaseResponse.setup_class)  # type: ignore[method-assign]
+            _INSTALLED = True
+    FAULTS.configure_from_env()

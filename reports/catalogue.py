@@ -1,0 +1,45 @@
+"""Rendering the check catalogue and its graph: text, JSON, Graphviz dot and Mermaid."""
+
+from __future__ import annotations
+
+import json
+
+from checks.problems import problem_url
+
+
+def render_catalogue(fmt: str) -> str:
+    from checks import specs
+    from doctor.engine import build_graph
+
+    all_specs = specs()
+    graph = build_graph(all_specs)
+    if fmt == "json":
+        data = {
+            "checks": [s.to_json() for s in all_specs],
+            "edges": [{"from": a, "to": b} for a, b in graph.edges],
+        }
+        return json.dumps(data, indent=2) + "\n"
+    if fmt == "dot":
+        lines = ["digraph checks {", "  rankdir=LR;", '  node [shape=box, fontname="Helvetica"];']
+        for s in all_specs:
+            lines.append(f'  "{s.id}" [label="{s.id}\\n{s.title}"];')
+        for a, b in graph.edges:
+            lines.append(f'  "{a}" -> "{b}";')
+        lines.append("}")
+        return "\n".join(lines) + "\n"
+    if fmt == "mermaid":
+        lines = ["graph LR"]
+        ids = {s.id: f"c{i}" for i, s in enumerate(all_specs)}
+        for s in all_specs:
+            lines.append(f'  {ids[s.id]}["{s.id}"]')
+        for a, b in graph.edges:
+            lines.append(f"  {ids[a]} --> {ids[b]}")
+        return "\n".join(lines) + "\n"
+    out = []
+    width = max(len(s.id) for s in all_specs)
+    for s in all_specs:
+        req = f"  requires {', '.join(s.requires)}" if s.requires else ""
+        scope = "" if s.applies_to == frozenset({"ec2", "hybrid"}) else f"  [{'/'.join(sorted(s.applies_to))} only]"
+        out.append(f"{s.id:<{width}}  {s.title}{scope}{req}")
+        out.append(f"{'':<{width}}  problem: {s.problem} · {problem_url(s.problem)}")
+    return "\n".join(out) + "\n"

@@ -1,0 +1,110 @@
+"""The terminal report: verdict first, root causes with their fixes, skipped checks under their cause."""
+
+from __future__ import annotations
+
+import io
+import os
+
+from rich.console import Console
+from rich.markup import escape
+
+from checks.problems import problem_title, problem_url
+from doctor.model import Finding, Report, Status, TargetReport, Verdict
+
+_MARK = {
+    Status.PASS: ("✓", "green"),
+    Status.WARN: ("!", "yellow"),
+    Status.FAIL: ("✗", "red"),
+    Status.UNKNOWN: ("?", "magenta"),
+    Status.ERROR: ("‼", "red"),
+    Status.SKIP: ("–", "dim"),
+}
+_VERDICT_STYLE = {
+    Verdict.READY: "bold green",
+    Verdict.BLOCKED: "bold red",
+    Verdict.INCOMPLETE: "bold magenta",
+    Verdict.INVALID: "bold red",
+}
+
+
+def render_text(report: Report, *, verbose: bool = False, color: bool = False, width: int = 100) -> str:
+    buffer = io.StringIO()
+    console = Console(
+        file=buffer,
+        force_terminal=color,
+        no_color=not color or "NO_COLOR" in os.environ,
+        width=width,
+        highlight=False,
+        soft_wrap=False,
+        emoji=False,
+    )
+    caller = report.caller
+    head = f"ssm-doctor {report.tool_version}"
+    if caller.arn:
+        head += f" · {caller.arn}"
+    if caller.region:
+        head += f" · {caller.region}"
+    console.print(f"[dim]{escape(head)}[/dim]")
+    for target in report.targets:
+        console.print()
+        _target(console, target, verbose)
+    console.print()
+    s = report.summary
+    console.print(
+        f"[bold]{s['targets']} target(s):[/bold] {s['ready']} ready, {s['blocked']} blocked, "
+        f"{s['incomplete']} incomplete" + (f", {s['invalid']} invalid" if s.get("invalid") else "")
+    )
+    return buffer.getvalue()
+
+
+def _target(console: Console, t: TargetReport, verbose: bool) -> None:
+    label = t.target + (f" ({t.name})" if t.name else "")
+    where = f" · {t.region}" if t.region else ""
+    console.print(
+        f"[bold]{escape(label)}[/bold]{escape(where)} · [{_VERDICT_STYLE[t.verdict]}]{t.verdict.value.upper()}[/]"
+    )
+    if t.error:
+        console.print(f"  [red]{escape(t.error)}[/red]")
+        return
+    by_id = {f.id: f for f in t.findings}
+    causes = [by_id[c] for c in t.root_causes]
+    if causes:
+        console.print("  [bold]Root causes[/bold]")
+        for f in causes:
+            _finding_detail(console, f)
+            blocked = [g.id for g in t.findings if f.id in g.blocked_by]
+            if blocked:
+                console.print(f"      [dim]Not checked because of this: {escape(', '.join(blocked))}[/dim]")
+    warns = [f for f in t.findings if f.status is Status.WARN]
+    if warns:
+        console.print("  [bold]Warnings[/bold]")
+        for f in warns:
+            _finding_detail(console, f)
+    other_skips = [f for f in t.findings if f.status is Status.SKIP and not f.blocked_by]
+    if other_skips:
+        names = ", ".join(f"{f.id} ({f.reason or f.summary})" for f in other_skips)
+        console.print(f"  [dim]Skipped: {escape(names)}[/dim]")
+    passes = [f for f in t.findings if f.status is Status.PASS]
+    if verbose:
+        if passes:
+            console.print("  [bold]Passed[/bold]")
+        for f in passes:
+            console.print(f"    [green]✓[/green] {escape(f.id)}  {escape(f.summary)}")
+    elif passes:
+        console.print(f"  [dim]{len(passes)} check(s) passed (-v lists them)[/dim]")
+    if t.verdict is Verdict.READY:
+        console.print(f"  [green]Ready: ssm-doctor pwreset {escape(t.target)} --reset --user NAME[/green]")
+
+
+def _finding_detail(console: Console, f: Finding) -> None:
+    mark, style = _MARK[f.status]
+    console.print(f"    [{style}]{mark}[/] [bold]{escape(f.id)}[/bold]  {escape(f.summary)}")
+    if f.status is not Status.PASS and f.problem:
+        url = problem_url(f.problem) if f.status is not Status.WARN else f.doc_url
+        console.print(f"      [dim]Problem: {escape(problem_title(f.problem))} — {escape(url or f.doc_url)}[/dim]")
+    if f.missing:
+        console.print(f"      Missing: {escape(', '.join(f.missing))}")
+    for step in f.remediation.steps:
+        console.print(f"      • {escape(step)}")
+    for command in f.remediation.commands:
+        console.print(f"        [cyan]$ {escape(command)}[/cyan]")
