@@ -51,7 +51,8 @@ class Aws:
 
     @property
     def region(self) -> str | None:
-        return self.session.region_name
+        region = self.session.region_name
+        return str(region) if region else None
 
     def client(self, service: str, region: str) -> Any:
         key = (service, region)

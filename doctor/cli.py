@@ -136,24 +136,24 @@ def _collect_targets(
 
 @app.command()
 def pwreset(
-    targets: Annotated[Optional[list[str]], typer.Argument(help="i-…, mi-… or a Name tag / computer name")] = None,  # noqa: UP045
-    user: Annotated[Optional[str], typer.Option("--user", "-u", help="The local user whose password to reset")] = None,  # noqa: UP045
+    targets: Annotated[Optional[list[str]], typer.Argument(help="i-…, mi-… or a Name tag / computer name")] = None,
+    user: Annotated[Optional[str], typer.Option("--user", "-u", help="The local user whose password to reset")] = None,
     reset: Annotated[bool, typer.Option("--reset", help="After a ready diagnosis, start the reset session")] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation")] = False,
     force: Annotated[bool, typer.Option("--force", help="Reset even if the verdict is not ready")] = False,
-    fmt: Annotated[Optional[str], typer.Option("--format", "-f", help="text, json, html or markdown")] = None,  # noqa: UP045
-    output: Annotated[Optional[str], typer.Option("--output", "-o", help="Write the report to FILE")] = None,  # noqa: UP045
-    profile: Annotated[Optional[str], typer.Option("--profile", help="AWS profile")] = None,  # noqa: UP045
-    region: Annotated[Optional[str], typer.Option("--region", help="AWS region")] = None,  # noqa: UP045
+    fmt: Annotated[Optional[str], typer.Option("--format", "-f", help="text, json, html or markdown")] = None,
+    output: Annotated[Optional[str], typer.Option("--output", "-o", help="Write the report to FILE")] = None,
+    profile: Annotated[Optional[str], typer.Option("--profile", help="AWS profile")] = None,
+    region: Annotated[Optional[str], typer.Option("--region", help="AWS region")] = None,
     redact: Annotated[bool, typer.Option("--redact", help="Mask account ids, IPs, user and host names")] = False,
-    only: Annotated[Optional[list[str]], typer.Option("--only", help="Run only these checks (and prerequisites)")] = None,  # noqa: UP045
-    skip: Annotated[Optional[list[str]], typer.Option("--skip", help="Leave these checks out")] = None,  # noqa: UP045
-    save_facts: Annotated[Optional[str], typer.Option("--save-facts", help="Save collected facts as JSON")] = None,  # noqa: UP045
-    from_facts: Annotated[Optional[str], typer.Option("--from-facts", help="Re-diagnose offline from saved facts")] = None,  # noqa: UP045
-    filters: Annotated[Optional[list[str]], typer.Option("--filter", help="Fleet: tag:KEY=VALUE (repeatable)")] = None,  # noqa: UP045
-    targets_file: Annotated[Optional[str], typer.Option("--targets-file", help="Fleet: one target per line")] = None,  # noqa: UP045
+    only: Annotated[Optional[list[str]], typer.Option("--only", help="Run only these checks (and prerequisites)")] = None,
+    skip: Annotated[Optional[list[str]], typer.Option("--skip", help="Leave these checks out")] = None,
+    save_facts: Annotated[Optional[str], typer.Option("--save-facts", help="Save collected facts as JSON")] = None,
+    from_facts: Annotated[Optional[str], typer.Option("--from-facts", help="Re-diagnose offline from saved facts")] = None,
+    filters: Annotated[Optional[list[str]], typer.Option("--filter", help="Fleet: tag:KEY=VALUE (repeatable)")] = None,
+    targets_file: Annotated[Optional[str], typer.Option("--targets-file", help="Fleet: one target per line")] = None,
     all_nodes: Annotated[bool, typer.Option("--all", help="Fleet: every managed node in the region(s)")] = False,
-    regions: Annotated[Optional[str], typer.Option("--regions", help="Fleet: comma-separated regions")] = None,  # noqa: UP045
+    regions: Annotated[Optional[str], typer.Option("--regions", help="Fleet: comma-separated regions")] = None,
     max_workers: Annotated[int, typer.Option("--max-workers", help="Fleet: targets diagnosed at once")] = 4,
     verbose: Annotated[bool, typer.Option("--verbose", "-v", help="List passed checks too")] = False,
 ) -> None:
@@ -246,9 +246,69 @@ def checks_cmd(
 
 
 @app.command()
+def explain(
+    text: Annotated[str, typer.Argument(help='The error message, in quotes, or "-" to read it from stdin')],
+    target: Annotated[Optional[str], typer.Option("--target", help="Run the checks that confirm each cause on this node")] = None,
+    fmt: Annotated[str, typer.Option("--format", "-f", help="text or json")] = "text",
+    profile: Annotated[Optional[str], typer.Option("--profile")] = None,
+    region: Annotated[Optional[str], typer.Option("--region")] = None,
+    user: Annotated[Optional[str], typer.Option("--user", "-u")] = None,
+) -> None:
+    """Map a Session Manager, plugin or AWS CLI error message to its likely causes and fixes."""
+    import json
+
+    from doctor.explain import explain as match_error
+    from doctor.explain import extract_target
+
+    if fmt not in ("text", "json"):
+        raise UsageError(f"unknown format {fmt!r}; choose text or json")
+    message = sys.stdin.read() if text == "-" else text
+    matches = match_error(message)
+    if not matches:
+        if fmt == "json":
+            _write(json.dumps({"matches": []}, indent=2) + "\n", None)
+        _err("no known Session Manager or CLI error matches this text; try ssm-doctor pwreset TARGET for a full diagnosis")
+        raise typer.Exit(1)
+    if fmt == "json":
+        data = {"matches": [
+            {"id": m.error.id, "title": m.error.title, "problem": m.error.problem, "doc_url": m.error.doc_url,
+             "score": m.score,
+             "causes": [{"text": c.text, "checks": list(c.checks), "fix": c.fix} for c in m.error.causes]}
+            for m in matches]}
+        _write(json.dumps(data, indent=2) + "\n", None)
+    else:
+        from reports.text import render_explanation
+
+        _write(render_explanation(matches), None)
+    node = target
+    if not node:
+        found = extract_target(message)
+        if found:
+            _progress(f"the message names {found}; add --target {found} to run the checks that confirm each cause")
+        return
+    from checks import specs
+
+    known = {spec.id for spec in specs()}
+    check_ids = sorted({c for m in matches for cause in m.error.causes for c in cause.checks} & known)
+    from doctor.facts import FactStore, Options
+    from doctor.runner import diagnose, make_plan
+    from doctor.targets import TargetError, resolve
+
+    aws = _make_aws(profile, region)
+    resolved_region = region or aws.region or ""
+    try:
+        node_target = resolve(aws, resolved_region, node)
+    except TargetError as exc:
+        raise UsageError(str(exc)) from None
+    report = diagnose(make_plan(only=check_ids), FactStore(aws, Options(user=user)), [node_target], progress=_progress)
+    emit(report, "text", None, False)
+    raise typer.Exit(report.exit_code)
+
+
+@app.command()
 def demo(
-    output: Annotated[Optional[str], typer.Option("--output", "-o", help="Write the fleet report to FILE")] = None,  # noqa: UP045
-    fmt: Annotated[Optional[str], typer.Option("--format", "-f", help="json, html, markdown or text")] = None,  # noqa: UP045
+    output: Annotated[Optional[str], typer.Option("--output", "-o", help="Write the fleet report to FILE")] = None,
+    fmt: Annotated[Optional[str], typer.Option("--format", "-f", help="json, html, markdown or text")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:
     """Diagnose the built-in sandbox fleet (no AWS account, no network)."""
@@ -261,8 +321,8 @@ def demo(
 @app.command()
 def render(
     report_file: Annotated[str, typer.Argument(help="A JSON report written by ssm-doctor")],
-    fmt: Annotated[Optional[str], typer.Option("--format", "-f", help="html, markdown, text or json")] = None,  # noqa: UP045
-    output: Annotated[Optional[str], typer.Option("--output", "-o")] = None,  # noqa: UP045
+    fmt: Annotated[Optional[str], typer.Option("--format", "-f", help="html, markdown, text or json")] = None,
+    output: Annotated[Optional[str], typer.Option("--output", "-o")] = None,
     redact: Annotated[bool, typer.Option("--redact")] = False,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
 ) -> None:

@@ -15,6 +15,7 @@ INSTANCE_ID_RE = re.compile(r"^i-(?:[0-9a-f]{8}|[0-9a-f]{17})$")
 MANAGED_ID_RE = re.compile(r"^mi-[0-9a-f]{17}$")
 # Something that is meant as an id (a prefix and one run of letters/digits), valid or not.
 _ID_SHAPED = re.compile(r"^m?i-[0-9A-Za-z]*$")
+_LIVE_STATES = ["pending", "running", "stopping", "stopped"]
 
 
 class TargetError(Exception):
@@ -54,7 +55,7 @@ def resolve_name(aws: Aws, region: str, name: str) -> Target:
             "ec2", "describe_instances", region, "Reservations",
             Filters=[
                 {"Name": "tag:Name", "Values": [name]},
-                {"Name": "instance-state-name", "Values": ["pending", "running", "stopping", "stopped"]},
+                {"Name": "instance-state-name", "Values": _LIVE_STATES},
             ],
         )
         for reservation in reservations:
@@ -107,7 +108,7 @@ def expand_filters(aws: Aws, region: str, filters: Sequence[str]) -> list[Target
     found: dict[str, str] = {}
     reservations = aws.paginate(
         "ec2", "describe_instances", region, "Reservations",
-        Filters=[*ec2_filters, {"Name": "instance-state-name", "Values": ["pending", "running", "stopping", "stopped"]}],
+        Filters=[*ec2_filters, {"Name": "instance-state-name", "Values": _LIVE_STATES}],
     )
     for reservation in reservations:
         for instance in reservation.get("Instances", []):

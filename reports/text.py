@@ -4,12 +4,17 @@ from __future__ import annotations
 
 import io
 import os
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from rich.console import Console
 from rich.markup import escape
 
 from checks.problems import problem_title, problem_url
 from doctor.model import Finding, Report, Status, TargetReport, Verdict
+
+if TYPE_CHECKING:
+    from doctor.explain import Match
 
 _MARK = {
     Status.PASS: ("✓", "green"),
@@ -108,3 +113,54 @@ def _finding_detail(console: Console, f: Finding) -> None:
         console.print(f"      • {escape(step)}")
     for command in f.remediation.commands:
         console.print(f"        [cyan]$ {escape(command)}[/cyan]")
+
+
+def render_fleet_summary(
+    report: Report, *, titles: dict[str, str] | None = None, color: bool = False, width: int = 120
+) -> str:
+    """One block per target: verdict, root causes and the first fix command."""
+    buffer = io.StringIO()
+    console = Console(file=buffer, force_terminal=color, no_color=not color or "NO_COLOR" in os.environ,
+                      width=width, highlight=False, emoji=False)
+    for t in report.targets:
+        label = (titles or {}).get(t.target, "")
+        head = f"{t.target}" + (f" ({t.name})" if t.name else "") + (f" · {t.region}" if t.region else "")
+        line = f"[{_VERDICT_STYLE[t.verdict]}]{t.verdict.value.upper():<10}[/] {escape(head)}"
+        if label:
+            line += f"  [dim]{escape(label)}[/dim]"
+        console.print(line)
+        if t.error:
+            console.print(f"           [red]{escape(t.error)}[/red]")
+        by_id = {f.id: f for f in t.findings}
+        for cid in t.root_causes:
+            f = by_id[cid]
+            mark, style = _MARK[f.status]
+            console.print(f"           [{style}]{mark}[/] {escape(cid)}: {escape(f.summary)}")
+            if f.remediation.commands:
+                console.print(f"             [cyan]$ {escape(f.remediation.commands[0])}[/cyan]")
+        for f in t.findings:
+            if f.status is Status.WARN:
+                console.print(f"           [yellow]![/] {escape(f.id)}: {escape(f.summary)}")
+    s = report.summary
+    console.print(f"\n[bold]{s['targets']} node(s):[/bold] {s['ready']} ready, {s['blocked']} blocked, "
+                  f"{s['incomplete']} incomplete")
+    return buffer.getvalue()
+
+
+def render_explanation(matches: Sequence[Match], *, color: bool = False, width: int = 100) -> str:
+    """What a pasted error message most likely means, best match first."""
+    buffer = io.StringIO()
+    console = Console(file=buffer, force_terminal=color, no_color=not color or "NO_COLOR" in os.environ,
+                      width=width, highlight=False, emoji=False)
+    for rank, m in enumerate(matches):
+        err = m.error
+        lead = "Most likely" if rank == 0 else "Also matches"
+        console.print(f"[bold]{lead}: {escape(err.title)}[/bold]  [dim]({escape(err.id)})[/dim]")
+        console.print(f"  [dim]Problem: {escape(problem_title(err.problem))} — {escape(err.doc_url)}[/dim]")
+        for i, cause in enumerate(err.causes, 1):
+            console.print(f"  {i}. {escape(cause.text)}")
+            if cause.checks:
+                console.print(f"     [dim]confirmed by: {escape(', '.join(cause.checks))}[/dim]")
+            console.print(f"     Fix: {escape(cause.fix)}")
+        console.print()
+    return buffer.getvalue()

@@ -6,10 +6,10 @@ from typing import Any
 
 import pytest
 
+from doctor.engine import evaluate
 from doctor.facts import Target
 from doctor.model import Status, TargetReport
 from doctor.runner import make_plan
-from doctor.engine import evaluate
 from tests import factkit as fk
 
 

@@ -53,7 +53,7 @@ def test_duplicate_ids_rejected() -> None:
 
 
 def test_unknown_prerequisite_rejected() -> None:
-    with pytest.raises(CatalogueError, match="unknown check 'a.missing'"):
+    with pytest.raises(CatalogueError, match=r"unknown check 'a\.missing'"):
         build_graph([mk("a.x", ("a.missing",))])
 
 

@@ -547,7 +547,7 @@ CASES: list[Case] = [
     Case(
         "ForAllValues fails when one request value is not listed",
         SETS,
-        req("ssm:AddTagsToResource", INSTANCE, **{"aws:TagKeys": ["Env", "Owner"]}),
+        Request("ssm:AddTagsToResource", INSTANCE, {"aws:TagKeys": ["Env", "Owner"]}, principal_arn=USER),
         "implicitDeny",
         identity=(
             pol("Tags", allow("ssm:*", Condition={"ForAllValues:StringEquals": {"aws:TagKeys": ["Env", "Team"]}})),
@@ -556,7 +556,7 @@ CASES: list[Case] = [
     Case(
         "ForAnyValue holds when one request value is listed",
         SETS,
-        req("ssm:AddTagsToResource", INSTANCE, **{"aws:TagKeys": ["Owner", "Env"]}),
+        Request("ssm:AddTagsToResource", INSTANCE, {"aws:TagKeys": ["Owner", "Env"]}, principal_arn=USER),
         "allowed",
         identity=(pol("Tags", allow("ssm:*", Condition={"ForAnyValue:StringEquals": {"aws:TagKeys": ["Env"]}})),),
     ),

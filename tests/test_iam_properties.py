@@ -55,20 +55,32 @@ CONDITIONS: list[dict[str, Any]] = [
     {UNKNOWN_OPERATOR: {"aws:RequestedRegion": "us-*"}},
 ]
 
-PROPERTY_SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+PROPERTY_SETTINGS = settings(
+    max_examples=200, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+)
+
+
+# Strategies are built once: building them inside the composite functions would dominate the run time.
+EFFECTS = st.sampled_from(["Allow", "Deny"])
+SIDS = st.sampled_from([None, "A", "B", "Ops", "NoReset"])
+ACTION_LISTS = st.lists(st.sampled_from(ACTIONS), min_size=1, max_size=3)
+RESOURCE_LISTS = st.lists(st.sampled_from(RESOURCES), min_size=1, max_size=2)
+NEGATE = st.integers(0, 9)
+MAYBE_CONDITION = st.sampled_from([None, None, *CONDITIONS])
 
 
 @st.composite
 def statements(draw: st.DrawFn, effect: str | None = None) -> dict[str, Any]:
-    s: dict[str, Any] = {"Effect": effect or draw(st.sampled_from(["Allow", "Deny"]))}
-    if draw(st.booleans()):
-        s["Sid"] = draw(st.sampled_from(["A", "B", "C", "Ops", "NoReset"]))
-    actions = draw(st.lists(st.sampled_from(ACTIONS), min_size=1, max_size=3))
-    s["NotAction" if draw(st.integers(0, 9)) == 0 else "Action"] = actions[0] if len(actions) == 1 else actions
-    resources = draw(st.lists(st.sampled_from(RESOURCES), min_size=1, max_size=2))
-    s["NotResource" if draw(st.integers(0, 9)) == 0 else "Resource"] = resources
-    if draw(st.booleans()):
-        s["Condition"] = draw(st.sampled_from(CONDITIONS))
+    s: dict[str, Any] = {"Effect": effect or draw(EFFECTS)}
+    sid = draw(SIDS)
+    if sid:
+        s["Sid"] = sid
+    actions = draw(ACTION_LISTS)
+    s["NotAction" if draw(NEGATE) == 0 else "Action"] = actions[0] if len(actions) == 1 else actions
+    s["NotResource" if draw(NEGATE) == 0 else "Resource"] = draw(RESOURCE_LISTS)
+    condition = draw(MAYBE_CONDITION)
+    if condition is not None:
+        s["Condition"] = condition
     return s
 
 
@@ -80,28 +92,34 @@ def has_unknown(s: dict[str, Any]) -> bool:
     return UNKNOWN_OPERATOR in s.get("Condition", {})
 
 
+ENVS = st.sampled_from([None, "dev", "prod"])
+MFAS = st.sampled_from([None, "true", "false"])
+REGIONS = st.sampled_from([None, "us-east-1", "eu-west-1", "ap-south-1"])
+TAG_KEYS = st.sampled_from([None, ["Env"], ["Env", "Owner"], []])
+REQUEST_ACTIONS = st.sampled_from(
+    ["ssm:StartSession", "ssm:SendCommand", "ssm:TerminateSession", "kms:GenerateDataKey"]
+)
+REQUEST_RESOURCES = st.sampled_from([INSTANCE, DOC, KEY, SESSION_RES])
+CALLERS = st.sampled_from([USER, SESSION])
+
+
 @st.composite
 def requests(draw: st.DrawFn) -> Request:
     context: dict[str, str | list[str]] = {}
-    env = draw(st.sampled_from([None, "dev", "prod"]))
-    if env:
-        context["ssm:resourceTag/Env"] = env
-    mfa = draw(st.sampled_from([None, "true", "false"]))
-    if mfa:
-        context["aws:MultiFactorAuthPresent"] = mfa
-    region = draw(st.sampled_from([None, "us-east-1", "eu-west-1", "ap-south-1"]))
-    if region:
-        context["aws:RequestedRegion"] = region
-    tag_keys = draw(st.sampled_from([None, ["Env"], ["Env", "Owner"], []]))
-    if tag_keys is not None:
-        context["aws:TagKeys"] = tag_keys
+    for key, strategy in (
+        ("ssm:resourceTag/Env", ENVS),
+        ("aws:MultiFactorAuthPresent", MFAS),
+        ("aws:RequestedRegion", REGIONS),
+        ("aws:TagKeys", TAG_KEYS),
+    ):
+        value = draw(strategy)
+        if value is not None:
+            context[key] = value
     return Request(
-        action=draw(
-            st.sampled_from(["ssm:StartSession", "ssm:SendCommand", "ssm:TerminateSession", "kms:GenerateDataKey"])
-        ),
-        resource=draw(st.sampled_from([INSTANCE, DOC, KEY, SESSION_RES])),
+        action=draw(REQUEST_ACTIONS),
+        resource=draw(REQUEST_RESOURCES),
         context=context,
-        principal_arn=draw(st.sampled_from([USER, SESSION])),
+        principal_arn=draw(CALLERS),
     )
 
 

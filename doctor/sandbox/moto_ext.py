@@ -698,48 +698,51 @@ def _running_or_absent(account_id: str, region: str, node_id: str) -> bool:
     return bool(instance.state == "running")
 
 
-def _parameter_nodes(backend: Any) -> dict[str, _Node]:
-    nodes: dict[str, _Node] = {}
+def _parameter_registrations(backend: Any) -> dict[str, dict[str, Any]]:
+    """Raw registrations held in ``/ssm-sandbox/managed-nodes/<id>`` parameters."""
+    found: dict[str, dict[str, Any]] = {}
     for name in list(backend._parameters.get_keys_beginning_with(MANAGED_NODES_PREFIX, True)):
         versions = backend._parameters[name]
         if not versions:
             continue
         param = versions[-1]
-        node_id = name[len(MANAGED_NODES_PREFIX) :].strip("/")
         try:
             raw = json.loads(param.value)
-            if not isinstance(raw, dict):
-                continue
-            raw.setdefault("RegistrationDate", param.last_modified_date)
-            node = _normalise_node(raw, node_id)
-        except (ValueError, TypeError):
+        except ValueError:
             continue
-        nodes[node.info["InstanceId"]] = node
-    return nodes
+        if not isinstance(raw, dict):
+            continue
+        node_id = str(raw.get("InstanceId") or name[len(MANAGED_NODES_PREFIX) :].strip("/"))
+        raw["InstanceId"] = node_id
+        if node_id.startswith("mi-"):
+            raw.setdefault("RegistrationDate", param.last_modified_date)
+        found[node_id] = raw
+    return found
 
 
 def _managed_nodes(account_id: str, region: str) -> dict[str, _Node]:
+    """Every node DescribeInstanceInformation would list, by id."""
     backend = _backend(account_id, region)
     state = _state(backend)
     nodes = _ec2_nodes(account_id, region)
-    extra = _parameter_nodes(backend)
-    for node_id, raw in list(state.nodes.items()):
-        extra[node_id] = _normalise_node(raw, node_id)
-    for node_id, node in extra.items():
+    registrations = _parameter_registrations(backend)
+    with _LOCK:
+        registrations.update({k: dict(v) for k, v in state.nodes.items()})
+    for node_id, raw in registrations.items():
         if not _running_or_absent(account_id, region, node_id):
             continue
-        base = nodes.get(node_id)
-        if base is not None:
-            merged_tags = {**base.tags, **node.tags}
-            info = {**base.info, **{k: v for k, v in node.info.items() if k in _explicit(node)}}
-            nodes[node_id] = _Node(info, merged_tags, node.connection)
-        else:
-            nodes[node_id] = node
+        try:
+            base = nodes.get(node_id)
+            if base is None:
+                nodes[node_id] = _normalise_node(raw, node_id)
+                continue
+            # An explicit registration for an auto-registered instance overrides fields.
+            merged = {**base.info, **{k: v for k, v in raw.items() if k != "Tags"}}
+            merged["Tags"] = {**base.tags, **_tags_from(raw.get("Tags"))}
+            nodes[node_id] = _normalise_node(merged, node_id)
+        except (ValueError, TypeError):
+            continue
     return nodes
-
-
-def _explicit(node: _Node) -> set[str]:
-    return set(node.info)
 
 
 def register_node(account_id: str, region: str, info: Mapping[str, Any]) -> str:

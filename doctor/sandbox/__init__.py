@@ -1,0 +1,1 @@
+"""A sandbox AWS for ssm-doctor: moto plus the Systems Manager operations it lacks, and a seeded fleet."""

@@ -1,0 +1,523 @@
+"""The built-in demo fleet: one seeded node per diagnosable situation.
+
+`seed` builds everything through the AWS API (boto3) where a real API exists, so it runs
+the same against ``mock_aws`` and against the sandbox HTTP server. Node properties that
+only the SSM Agent could report (agent version, ping status, connectivity) are set with
+``ssm-sandbox:*`` EC2 tags; hybrid nodes are registered through the
+``/ssm-sandbox/managed-nodes/<id>`` parameter (see `doctor.sandbox.moto_ext`).
+
+The expected verdicts and root causes are data for the end-to-end tests; they follow the
+check catalogue in SPEC.md.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from doctor.sandbox import moto_ext
+
+if TYPE_CHECKING:
+    import boto3
+
+ACCOUNT_ID = "123456789012"
+REGIONS = ("us-east-1", "eu-west-1")
+#: Two running, registered instances share this Name tag in us-east-1.
+AMBIGUOUS_NAME = "app-dup"
+INSTANCE_ROLE = "SSMInstanceRole"
+INSTANCE_PROFILE = "SSMInstanceRole"
+SERVICE_ROLE = "SSMServiceRole"
+MANAGED_POLICY_NAME = "AmazonSSMManagedInstanceCore"
+MANAGED_POLICY_ARN = f"arn:aws:iam::aws:policy/{MANAGED_POLICY_NAME}"
+KMS_ALIAS = "alias/session-manager"
+PREFERENCES_DOCUMENT = "SSM-SessionManagerRunShell"
+ACTIVATION_TIER = {"us-east-1": "standard", "eu-west-1": "advanced"}
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """One seeded node and what a diagnosis of it should conclude."""
+
+    key: str
+    title: str
+    region: str
+    name: str  # Name tag (EC2) or computer name (hybrid)
+    kind: str  # "ec2" | "hybrid"
+    expect_verdict: str
+    expect_root_causes: tuple[str, ...]
+
+
+SCENARIOS: tuple[Scenario, ...] = (
+    Scenario("healthy-linux", "Healthy Linux instance", "us-east-1", "web-01", "ec2", "ready", ()),
+    Scenario(
+        "healthy-windows", "Healthy Windows instance", "us-east-1", "win-01", "ec2", "ready", ()
+    ),
+    Scenario(
+        "old-agent",
+        "SSM Agent too old for password reset (2.3.50.0)",
+        "us-east-1",
+        "legacy-01",
+        "ec2",
+        "blocked",
+        ("agent.version",),
+    ),
+    Scenario(
+        "connection-lost",
+        "Agent stopped reporting three days ago",
+        "us-east-1",
+        "batch-07",
+        "ec2",
+        "blocked",
+        ("node.online",),
+    ),
+    Scenario(
+        "not-registered",
+        "Running instance with no instance profile, never registered",
+        "us-east-1",
+        "db-02",
+        "ec2",
+        "blocked",
+        ("node.registered",),
+    ),
+    Scenario(
+        "stopped", "Stopped instance", "us-east-1", "report-03", "ec2", "blocked", ("ec2.instance",)
+    ),
+    Scenario(
+        "hybrid-standard",
+        "On-premises node while the activation tier is standard",
+        "us-east-1",
+        "onprem-fs01",
+        "hybrid",
+        "blocked",
+        ("hybrid.tier",),
+    ),
+    Scenario(
+        "hybrid-advanced",
+        "On-premises Windows node with the advanced-instances tier",
+        "eu-west-1",
+        "onprem-dc02",
+        "hybrid",
+        "ready",
+        (),
+    ),
+    Scenario(
+        "recent-failures",
+        "Healthy instance with two failed sessions in the last day",
+        "us-east-1",
+        "api-04",
+        "ec2",
+        "ready",
+        (),
+    ),
+)
+
+#: The real AmazonSSMManagedInstanceCore document, used when moto has not loaded
+#: AWS-managed policies and a customer-managed stand-in must be created.
+MANAGED_INSTANCE_CORE_DOCUMENT: dict[str, Any] = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Effect": "Allow",
+            "Action": [
+                "ssm:DescribeAssociation",
+                "ssm:GetDeployablePatchSnapshotForInstance",
+                "ssm:GetDocument",
+                "ssm:DescribeDocument",
+                "ssm:GetManifest",
+                "ssm:GetParameter",
+                "ssm:GetParameters",
+                "ssm:ListAssociations",
+                "ssm:ListInstanceAssociations",
+                "ssm:PutInventory",
+                "ssm:PutComplianceItems",
+                "ssm:PutConfigurePackageResult",
+                "ssm:UpdateAssociationStatus",
+                "ssm:UpdateInstanceAssociationStatus",
+                "ssm:UpdateInstanceInformation",
+            ],
+            "Resource": "*",
+        },
+        {
+            "Effect": "Allow",
+            "Action": [
+                "ssmmessages:CreateControlChannel",
+                "ssmmessages:CreateDataChannel",
+                "ssmmessages:OpenControlChannel",
+                "ssmmessages:OpenDataChannel",
+            ],
+            "Resource": "*",
+        },
+        {
+            "Effect": "Allow",
+            "Action": [
+                "ec2messages:AcknowledgeMessage",
+                "ec2messages:DeleteMessage",
+                "ec2messages:FailMessage",
+                "ec2messages:GetEndpoint",
+                "ec2messages:GetMessages",
+                "ec2messages:SendReply",
+            ],
+            "Resource": "*",
+        },
+    ],
+}
+
+#: What the default sandbox caller (IAM user ``moto``) may do.
+OPERATOR_POLICY: dict[str, Any] = {
+    "Version": "2012-10-17",
+    "Statement": [
+        {
+            "Sid": "SessionManagerOperator",
+            "Effect": "Allow",
+            "Action": [
+                "ssm:*",
+                "ec2:Describe*",
+                "iam:Get*",
+                "iam:List*",
+                "iam:Simulate*",
+                "kms:*",
+                "sts:GetCallerIdentity",
+                "logs:Describe*",
+                "s3:GetBucket*",
+                "s3:GetEncryptionConfiguration",
+            ],
+            "Resource": "*",
+        }
+    ],
+}
+
+
+def _trust(service: str) -> str:
+    return json.dumps(
+        {
+            "Version": "2012-10-17",
+            "Statement": [
+                {
+                    "Effect": "Allow",
+                    "Principal": {"Service": service},
+                    "Action": "sts:AssumeRole",
+                }
+            ],
+        }
+    )
+
+
+def _preferences(kms_key_arn: str) -> str:
+    return json.dumps(
+        {
+            "schemaVersion": "1.0",
+            "description": "Document to hold regional settings for Session Manager",
+            "sessionType": "Standard_Stream",
+            "inputs": {
+                "s3BucketName": "",
+                "s3KeyPrefix": "",
+                "s3EncryptionEnabled": True,
+                "cloudWatchLogGroupName": "",
+                "cloudWatchEncryptionEnabled": True,
+                "cloudWatchStreamingEnabled": True,
+                "kmsKeyId": kms_key_arn,
+                "runAsEnabled": False,
+                "runAsDefaultUser": "",
+                "idleSessionTimeout": "20",
+                "maxSessionDuration": "",
+                "shellProfile": {"windows": "", "linux": ""},
+            },
+        },
+        indent=2,
+    )
+
+
+def _iso(moment: dt.datetime) -> str:
+    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+class _Seeder:
+    def __init__(self, session: boto3.Session, endpoint_url: str | None) -> None:
+        self.session = session
+        self.endpoint_url = endpoint_url
+        self.now = dt.datetime.now(dt.UTC)
+
+    def client(self, service: str, region: str) -> Any:
+        return self.session.client(service, region_name=region, endpoint_url=self.endpoint_url)
+
+    # -- IAM (global) -------------------------------------------------------------
+
+    def iam(self, kms_key_arns: list[str]) -> str:
+        iam = self.client("iam", REGIONS[0])
+        core_arn = self._managed_instance_core(iam)
+        decrypt = json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {"Effect": "Allow", "Action": "kms:Decrypt", "Resource": kms_key_arns}
+                ],
+            }
+        )
+        iam.create_role(
+            RoleName=INSTANCE_ROLE,
+            AssumeRolePolicyDocument=_trust("ec2.amazonaws.com"),
+            Description="Lets EC2 instances be managed by Systems Manager",
+        )
+        iam.attach_role_policy(RoleName=INSTANCE_ROLE, PolicyArn=core_arn)
+        iam.put_role_policy(
+            RoleName=INSTANCE_ROLE, PolicyName="SessionManagerKmsDecrypt", PolicyDocument=decrypt
+        )
+        iam.create_instance_profile(InstanceProfileName=INSTANCE_PROFILE)
+        iam.add_role_to_instance_profile(
+            InstanceProfileName=INSTANCE_PROFILE, RoleName=INSTANCE_ROLE
+        )
+        iam.create_role(
+            RoleName=SERVICE_ROLE,
+            AssumeRolePolicyDocument=_trust("ssm.amazonaws.com"),
+            Description="Role for hybrid activations",
+        )
+        iam.attach_role_policy(RoleName=SERVICE_ROLE, PolicyArn=core_arn)
+        iam.put_role_policy(
+            RoleName=SERVICE_ROLE, PolicyName="SessionManagerKmsDecrypt", PolicyDocument=decrypt
+        )
+        iam.create_user(UserName="moto")
+        iam.put_user_policy(
+            UserName="moto",
+            PolicyName="SessionManagerOperator",
+            PolicyDocument=json.dumps(OPERATOR_POLICY),
+        )
+        return INSTANCE_PROFILE
+
+    @staticmethod
+    def _managed_instance_core(iam: Any) -> str:
+        try:
+            iam.get_policy(PolicyArn=MANAGED_POLICY_ARN)
+            return MANAGED_POLICY_ARN
+        except iam.exceptions.NoSuchEntityException:
+            created = iam.create_policy(
+                PolicyName=MANAGED_POLICY_NAME,
+                PolicyDocument=json.dumps(MANAGED_INSTANCE_CORE_DOCUMENT),
+                Description="Stand-in for the AWS managed policy of the same name",
+            )
+            return str(created["Policy"]["Arn"])
+
+    # -- per region -----------------------------------------------------------------
+
+    def kms_key(self, region: str) -> str:
+        kms = self.client("kms", region)
+        key = kms.create_key(
+            Description="Session Manager session encryption",
+            KeySpec="SYMMETRIC_DEFAULT",
+            KeyUsage="ENCRYPT_DECRYPT",
+        )["KeyMetadata"]
+        kms.create_alias(AliasName=KMS_ALIAS, TargetKeyId=key["KeyId"])
+        return str(key["Arn"])
+
+    def region_setup(self, region: str, kms_key_arn: str) -> None:
+        ssm = self.client("ssm", region)
+        ssm.create_document(
+            Name=PREFERENCES_DOCUMENT,
+            DocumentType="Session",
+            DocumentFormat="JSON",
+            Content=_preferences(kms_key_arn),
+        )
+        if ACTIVATION_TIER[region] != "standard":
+            ssm.update_service_setting(
+                SettingId="/ssm/managed-instance/activation-tier",
+                SettingValue=ACTIVATION_TIER[region],
+            )
+
+    def network(self, region: str) -> tuple[str, str]:
+        """A public subnet (route to an IGW, public IPs) and a security group with egress 443."""
+        ec2 = self.client("ec2", region)
+        vpc = ec2.create_vpc(CidrBlock="10.20.0.0/16")["Vpc"]["VpcId"]
+        ec2.create_tags(Resources=[vpc], Tags=[{"Key": "Name", "Value": "sandbox-vpc"}])
+        ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsSupport={"Value": True})
+        ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": True})
+        subnet = ec2.create_subnet(
+            VpcId=vpc, CidrBlock="10.20.1.0/24", AvailabilityZone=f"{region}a"
+        )["Subnet"]["SubnetId"]
+        ec2.modify_subnet_attribute(SubnetId=subnet, MapPublicIpOnLaunch={"Value": True})
+        igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+        ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)
+        table = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
+        ec2.create_route(RouteTableId=table, DestinationCidrBlock="0.0.0.0/0", GatewayId=igw)
+        ec2.associate_route_table(RouteTableId=table, SubnetId=subnet)
+        group = ec2.create_security_group(
+            GroupName="sandbox-nodes", Description="Managed nodes: HTTPS out only", VpcId=vpc
+        )["GroupId"]
+        all_out = [{"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}]
+        ec2.revoke_security_group_egress(GroupId=group, IpPermissions=all_out)
+        ec2.authorize_security_group_egress(
+            GroupId=group,
+            IpPermissions=[
+                {
+                    "IpProtocol": "tcp",
+                    "FromPort": 443,
+                    "ToPort": 443,
+                    "IpRanges": [{"CidrIp": "0.0.0.0/0", "Description": "AWS endpoints"}],
+                }
+            ],
+        )
+        return subnet, group
+
+    def images(self, region: str) -> dict[str, str]:
+        ec2 = self.client("ec2", region)
+        found: dict[str, str] = {}
+        for platform, pattern in (
+            ("Linux", "amzn2-ami-hvm-*"),
+            ("Windows", "Windows_Server-2016-English-Full-Base-*"),
+        ):
+            images = ec2.describe_images(Filters=[{"Name": "name", "Values": [pattern]}])["Images"]
+            if images:
+                found[platform] = images[0]["ImageId"]
+            else:  # the default images are not loaded: register our own
+                found[platform] = ec2.register_image(
+                    Name=f"sandbox-{platform.lower()}",
+                    Architecture="x86_64",
+                    RootDeviceName="/dev/xvda",
+                    VirtualizationType="hvm",
+                )["ImageId"]
+        return found
+
+    def instance(
+        self,
+        region: str,
+        name: str,
+        image: str,
+        subnet: str,
+        group: str,
+        profile: str | None,
+        tags: dict[str, str] | None = None,
+    ) -> str:
+        ec2 = self.client("ec2", region)
+        all_tags = [{"Key": "Name", "Value": name}]
+        all_tags += [{"Key": k, "Value": v} for k, v in (tags or {}).items()]
+        kwargs: dict[str, Any] = {
+            "ImageId": image,
+            "MinCount": 1,
+            "MaxCount": 1,
+            "InstanceType": "t3.micro",
+            "SubnetId": subnet,
+            "SecurityGroupIds": [group],
+            "MetadataOptions": {"HttpTokens": "required", "HttpEndpoint": "enabled"},
+            "TagSpecifications": [{"ResourceType": "instance", "Tags": all_tags}],
+        }
+        if profile:
+            kwargs["IamInstanceProfile"] = {"Name": profile}
+        reservation = ec2.run_instances(**kwargs)
+        return str(reservation["Instances"][0]["InstanceId"])
+
+    def hybrid_node(
+        self, region: str, activation_id: str, computer_name: str, platform: str, ip: str
+    ) -> str:
+        node_id = moto_ext.new_managed_node_id()
+        windows = platform == "Windows"
+        info = {
+            "InstanceId": node_id,
+            "PingStatus": "Online",
+            "AgentVersion": moto_ext.LATEST_AGENT_VERSION,
+            "IsLatestVersion": True,
+            "PlatformType": platform,
+            "PlatformName": "Microsoft Windows Server 2019 Datacenter" if windows else "Ubuntu",
+            "PlatformVersion": "10.0.17763" if windows else "22.04",
+            "ActivationId": activation_id,
+            "IamRole": SERVICE_ROLE,
+            "RegistrationDate": _iso(self.now - dt.timedelta(days=40)),
+            "ResourceType": "ManagedInstance",
+            "Name": computer_name,
+            "ComputerName": computer_name,
+            "IPAddress": ip,
+            "SourceId": node_id,
+            "SourceType": "AWS::SSM::ManagedInstance",
+        }
+        self.client("ssm", region).put_parameter(
+            Name=f"{moto_ext.MANAGED_NODES_PREFIX}{node_id}",
+            Value=json.dumps(info),
+            Type="String",
+        )
+        return node_id
+
+    def activation(self, region: str) -> str:
+        ssm = self.client("ssm", region)
+        created = ssm.create_activation(
+            Description="On-premises servers",
+            DefaultInstanceName="onprem",
+            IamRole=SERVICE_ROLE,
+            RegistrationLimit=10,
+            ExpirationDate=self.now + dt.timedelta(days=30),
+        )
+        return str(created["ActivationId"])
+
+
+def seed(session: boto3.Session, endpoint_url: str | None = None) -> dict[str, str]:
+    """Create the demo fleet; returns scenario key -> node id.
+
+    ``endpoint_url`` points the clients at a sandbox server (None: the session's own
+    resolution, e.g. under ``mock_aws`` or with ``AWS_ENDPOINT_URL``).
+    """
+    s = _Seeder(session, endpoint_url)
+    with moto_ext.FAULTS.suspended():
+        account = str(s.client("sts", REGIONS[0]).get_caller_identity()["Account"])
+        keys = {region: s.kms_key(region) for region in REGIONS}
+        profile = s.iam(list(keys.values()))
+        for region in REGIONS:
+            s.region_setup(region, keys[region])
+        subnet, group = s.network("us-east-1")
+        s.network("eu-west-1")
+        images = s.images("us-east-1")
+        linux, windows = images["Linux"], images["Windows"]
+
+        def ec2(name: str, image: str = linux, **kwargs: Any) -> str:
+            return s.instance("us-east-1", name, image, subnet, group, **kwargs)
+
+        three_days_ago = _iso(s.now - dt.timedelta(days=3))
+        targets: dict[str, str] = {
+            "healthy-linux": ec2("web-01", profile=profile),
+            "healthy-windows": ec2("win-01", windows, profile=profile),
+            "old-agent": ec2(
+                "legacy-01", profile=profile, tags={"ssm-sandbox:agent-version": "2.3.50.0"}
+            ),
+            "connection-lost": ec2(
+                "batch-07",
+                profile=profile,
+                tags={
+                    "ssm-sandbox:ping-status": "ConnectionLost",
+                    "ssm-sandbox:last-ping": three_days_ago,
+                    "ssm-sandbox:connection": "notconnected",
+                },
+            ),
+            "not-registered": ec2(
+                "db-02", profile=None, tags={"ssm-sandbox:registered": "false"}
+            ),
+            "stopped": ec2("report-03", profile=profile),
+            "recent-failures": ec2("api-04", profile=profile),
+        }
+        for _ in range(2):
+            ec2(AMBIGUOUS_NAME, profile=profile)
+        s.client("ec2", "us-east-1").stop_instances(InstanceIds=[targets["stopped"]])
+
+        targets["hybrid-standard"] = s.hybrid_node(
+            "us-east-1", s.activation("us-east-1"), "onprem-fs01", "Linux", "192.168.10.21"
+        )
+        targets["hybrid-advanced"] = s.hybrid_node(
+            "eu-west-1", s.activation("eu-west-1"), "onprem-dc02", "Windows", "192.168.20.5"
+        )
+
+        owner = f"arn:aws:sts::{account}:user/moto"
+        for hours, details in (
+            (3, "Fetching data key failed: Unable to retrieve data key"),
+            (20, "Session worker exited unexpectedly"),
+        ):
+            start = s.now - dt.timedelta(hours=hours)
+            moto_ext.add_session(
+                account,
+                "us-east-1",
+                {
+                    "Target": targets["recent-failures"],
+                    "Status": "Failed",
+                    "DocumentName": "AWS-PasswordReset",
+                    "Owner": owner,
+                    "StartDate": start,
+                    "EndDate": start + dt.timedelta(seconds=31),
+                    "Details": details,
+                },
+            )
+    return {scenario.key: targets[scenario.key] for scenario in SCENARIOS}
