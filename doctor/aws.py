@@ -7,6 +7,7 @@ every call is counted (the counts are stable, unlike timings).
 
 from __future__ import annotations
 
+import os
 import re
 import threading
 from collections import Counter
@@ -43,6 +44,8 @@ class Aws:
     """A boto3 session plus per-region clients, shared by every collector in a run."""
 
     def __init__(self, profile: str | None = None, region: str | None = None) -> None:
+        # boto3 reads AWS_DEFAULT_REGION; the other AWS SDKs and the CLI v2 also honour AWS_REGION.
+        region = region or os.environ.get("AWS_REGION") or None
         self.session = boto3.Session(profile_name=profile, region_name=region)
         self.profile = profile
         self._clients: dict[tuple[str, str], Any] = {}
@@ -55,6 +58,8 @@ class Aws:
         return str(region) if region else None
 
     def client(self, service: str, region: str) -> Any:
+        if not region:
+            raise botocore.exceptions.NoRegionError()
         key = (service, region)
         with self._lock:
             if key not in self._clients:

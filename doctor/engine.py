@@ -2,6 +2,8 @@
 
 A check is a pure function of facts. It declares its metadata with :func:`check`; its
 parameters name the facts it needs (``target`` and ``options`` are supplied by the engine).
+A parameter with a default is an optional fact: the check gets it if another check already
+collected it, and the default otherwise; it is never fetched for that check alone.
 The engine resolves those facts, records ``unknown`` when one is unavailable, turns a crash
 into ``error``, and skips descendants of anything that did not hold, pointing at the original
 cause.
@@ -126,6 +128,11 @@ class Plan:
     by_id: Mapping[str, CheckSpec] = field(default_factory=dict)
 
 
+def _has_optional_facts(spec: CheckSpec) -> bool:
+    params = inspect.signature(spec.func).parameters
+    return any(params[name].default is not inspect.Parameter.empty for name in spec.facts)
+
+
 def plan(specs: Sequence[CheckSpec], only: Sequence[str] = (), skip: Sequence[str] = ()) -> Plan:
     import networkx as nx
 
@@ -133,8 +140,10 @@ def plan(specs: Sequence[CheckSpec], only: Sequence[str] = (), skip: Sequence[st
     unknown_ids = [i for i in list(only) + list(skip) if i not in graph]
     if unknown_ids:
         raise CatalogueError(f"unknown check id(s): {', '.join(sorted(set(unknown_ids)))}")
-    catalogue_order = {s.id: i for i, s in enumerate(specs)}
-    order = tuple(nx.lexicographical_topological_sort(graph, key=lambda n: f"{catalogue_order[n]:04d}"))
+    # Catalogue order, except that checks with optional facts go after the others, so that those
+    # facts have been collected by then if anything needed them.
+    priority = {s.id: f"{int(_has_optional_facts(s))}{i:04d}" for i, s in enumerate(specs)}
+    order = tuple(nx.lexicographical_topological_sort(graph, key=priority.__getitem__))
     if only:
         selected = set(only)
         for cid in only:
@@ -228,12 +237,15 @@ def _evaluate_one(
     if "options" in params:
         kwargs["options"] = store.options
     for name in spec.facts:
+        optional = params[name].default is not inspect.Parameter.empty
+        if optional:
+            # An optional fact is used when some other check already collected it; never fetched for this one.
+            value = store.peek(name, target, target.region, params[name].default)
+            kwargs[name] = params[name].default if isinstance(value, Unavailable) else value
+            continue
         value = store.get(name, target, target.region)
         if isinstance(value, Unavailable):
-            if params[name].default is not inspect.Parameter.empty:
-                value = params[name].default  # an optional fact: the check copes without it
-            else:
-                missing.append(value)
+            missing.append(value)
         kwargs[name] = value
     if missing:
         return _unknown_from(spec, missing)

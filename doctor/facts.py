@@ -158,6 +158,15 @@ class FactStore:
                 slot.done = True
             return slot.value
 
+    def peek(self, name: str, target: Target | None, region: str, default: Any = None) -> Any:
+        """A fact if it has been collected already, else ``default``; never collects."""
+        key = self.key(name, target, region)
+        with self._lock:
+            slot = self._slots.get(key)
+        if slot is None or not slot.done:
+            return default
+        return slot.value
+
     def _collect(self, name: str, target: Target | None, region: str) -> Any:
         if self.replay or self.aws is None:
             return Unavailable("replay", "NotCollected", f"the saved facts do not include {name!r}")

@@ -23,10 +23,8 @@ def make_plan(only: Sequence[str] = (), skip: Sequence[str] = ()) -> Plan:
 
 
 def _peek(store: FactStore, name: str, target: Target) -> Any:
-    for key, value in store.items():
-        if key == store.key(name, target, target.region):
-            return None if isinstance(value, Unavailable) else value
-    return None
+    value = store.peek(name, target, target.region)
+    return None if isinstance(value, Unavailable) else value
 
 
 def display_name(store: FactStore, target: Target) -> str:
@@ -83,15 +81,15 @@ def diagnose(
 
 
 def caller_of(store: FactStore, region: str) -> Caller:
-    for key, value in store.items():
-        if key == ("local", "credentials") and isinstance(value, dict):
-            return Caller(str(value.get("arn") or ""), str(value.get("account") or ""),
-                          region or str(value.get("region") or ""))
+    value = store.peek("credentials", None, region)
+    if isinstance(value, dict):
+        return Caller(str(value.get("arn") or ""), str(value.get("account") or ""),
+                      region or str(value.get("region") or ""))
     return Caller(region=region)
 
 
 def _now(store: FactStore) -> str:
-    for key, value in store.items():
-        if key == ("local", "now") and isinstance(value, str):
-            return value
+    value = store.peek("now", None, "")
+    if isinstance(value, str):
+        return value
     return datetime.now(timezone.utc).replace(microsecond=0).isoformat().replace("+00:00", "Z")

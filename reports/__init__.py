@@ -33,4 +33,12 @@ def render(report: Report, fmt: str, *, verbose: bool = False, color: bool = Fal
         from reports.text import render_text
 
         return render_text(report, verbose=verbose, color=color)
+    if fmt == "html":
+        from reports.html import render_html
+
+        return render_html(report)
+    if fmt == "markdown":
+        from reports.markdown import render_markdown
+
+        return render_markdown(report)
     raise ValueError(f"unsupported format {fmt!r}")

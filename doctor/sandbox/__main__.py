@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import sys
 
 from doctor.sandbox.server import serve_forever
 
@@ -16,7 +17,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--port", type=int, default=5055, help="port (0: any free port)")
     parser.add_argument("--no-seed", action="store_true", help="start empty")
     args = parser.parse_args(argv)
-    serve_forever(args.port, seed_fleet=not args.no_seed)
+    try:
+        serve_forever(args.port, seed_fleet=not args.no_seed)
+    except OSError as exc:
+        print(f"sandbox: {exc}", file=sys.stderr)
+        return 1
     return 0
 
 

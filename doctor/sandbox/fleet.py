@@ -51,9 +51,7 @@ class Scenario:
 
 SCENARIOS: tuple[Scenario, ...] = (
     Scenario("healthy-linux", "Healthy Linux instance", "us-east-1", "web-01", "ec2", "ready", ()),
-    Scenario(
-        "healthy-windows", "Healthy Windows instance", "us-east-1", "win-01", "ec2", "ready", ()
-    ),
+    Scenario("healthy-windows", "Healthy Windows instance", "us-east-1", "win-01", "ec2", "ready", ()),
     Scenario(
         "old-agent",
         "SSM Agent too old for password reset (2.3.50.0)",
@@ -81,9 +79,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         "blocked",
         ("node.registered",),
     ),
-    Scenario(
-        "stopped", "Stopped instance", "us-east-1", "report-03", "ec2", "blocked", ("ec2.instance",)
-    ),
+    Scenario("stopped", "Stopped instance", "us-east-1", "report-03", "ec2", "blocked", ("ec2.instance",)),
     Scenario(
         "hybrid-standard",
         "On-premises node while the activation tier is standard",
@@ -230,17 +226,21 @@ def _preferences(kms_key_arn: str) -> str:
 
 
 def _iso(moment: dt.datetime) -> str:
-    return moment.astimezone(dt.UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(dt.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 class _Seeder:
     def __init__(self, session: boto3.Session, endpoint_url: str | None) -> None:
-        self.session = session
+        self.session: Any = session
         self.endpoint_url = endpoint_url
-        self.now = dt.datetime.now(dt.UTC)
+        self.now = dt.datetime.now(dt.timezone.utc)
+        self._clients: dict[tuple[str, str], Any] = {}
 
     def client(self, service: str, region: str) -> Any:
-        return self.session.client(service, region_name=region, endpoint_url=self.endpoint_url)
+        key = (service, region)
+        if key not in self._clients:
+            self._clients[key] = self.session.client(service, region_name=region, endpoint_url=self.endpoint_url)
+        return self._clients[key]
 
     # -- IAM (global) -------------------------------------------------------------
 
@@ -250,9 +250,7 @@ class _Seeder:
         decrypt = json.dumps(
             {
                 "Version": "2012-10-17",
-                "Statement": [
-                    {"Effect": "Allow", "Action": "kms:Decrypt", "Resource": kms_key_arns}
-                ],
+                "Statement": [{"Effect": "Allow", "Action": "kms:Decrypt", "Resource": kms_key_arns}],
             }
         )
         iam.create_role(
@@ -261,22 +259,16 @@ class _Seeder:
             Description="Lets EC2 instances be managed by Systems Manager",
         )
         iam.attach_role_policy(RoleName=INSTANCE_ROLE, PolicyArn=core_arn)
-        iam.put_role_policy(
-            RoleName=INSTANCE_ROLE, PolicyName="SessionManagerKmsDecrypt", PolicyDocument=decrypt
-        )
+        iam.put_role_policy(RoleName=INSTANCE_ROLE, PolicyName="SessionManagerKmsDecrypt", PolicyDocument=decrypt)
         iam.create_instance_profile(InstanceProfileName=INSTANCE_PROFILE)
-        iam.add_role_to_instance_profile(
-            InstanceProfileName=INSTANCE_PROFILE, RoleName=INSTANCE_ROLE
-        )
+        iam.add_role_to_instance_profile(InstanceProfileName=INSTANCE_PROFILE, RoleName=INSTANCE_ROLE)
         iam.create_role(
             RoleName=SERVICE_ROLE,
             AssumeRolePolicyDocument=_trust("ssm.amazonaws.com"),
             Description="Role for hybrid activations",
         )
         iam.attach_role_policy(RoleName=SERVICE_ROLE, PolicyArn=core_arn)
-        iam.put_role_policy(
-            RoleName=SERVICE_ROLE, PolicyName="SessionManagerKmsDecrypt", PolicyDocument=decrypt
-        )
+        iam.put_role_policy(RoleName=SERVICE_ROLE, PolicyName="SessionManagerKmsDecrypt", PolicyDocument=decrypt)
         iam.create_user(UserName="moto")
         iam.put_user_policy(
             UserName="moto",
@@ -331,9 +323,9 @@ class _Seeder:
         ec2.create_tags(Resources=[vpc], Tags=[{"Key": "Name", "Value": "sandbox-vpc"}])
         ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsSupport={"Value": True})
         ec2.modify_vpc_attribute(VpcId=vpc, EnableDnsHostnames={"Value": True})
-        subnet = ec2.create_subnet(
-            VpcId=vpc, CidrBlock="10.20.1.0/24", AvailabilityZone=f"{region}a"
-        )["Subnet"]["SubnetId"]
+        subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.20.1.0/24", AvailabilityZone=f"{region}a")["Subnet"][
+            "SubnetId"
+        ]
         ec2.modify_subnet_attribute(SubnetId=subnet, MapPublicIpOnLaunch={"Value": True})
         igw = ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
         ec2.attach_internet_gateway(InternetGatewayId=igw, VpcId=vpc)
@@ -405,9 +397,7 @@ class _Seeder:
         reservation = ec2.run_instances(**kwargs)
         return str(reservation["Instances"][0]["InstanceId"])
 
-    def hybrid_node(
-        self, region: str, activation_id: str, computer_name: str, platform: str, ip: str
-    ) -> str:
+    def hybrid_node(self, region: str, activation_id: str, computer_name: str, platform: str, ip: str) -> str:
         node_id = moto_ext.new_managed_node_id()
         windows = platform == "Windows"
         info = {
@@ -461,7 +451,6 @@ def seed(session: boto3.Session, endpoint_url: str | None = None) -> dict[str, s
         for region in REGIONS:
             s.region_setup(region, keys[region])
         subnet, group = s.network("us-east-1")
-        s.network("eu-west-1")
         images = s.images("us-east-1")
         linux, windows = images["Linux"], images["Windows"]
 
@@ -472,9 +461,7 @@ def seed(session: boto3.Session, endpoint_url: str | None = None) -> dict[str, s
         targets: dict[str, str] = {
             "healthy-linux": ec2("web-01", profile=profile),
             "healthy-windows": ec2("win-01", windows, profile=profile),
-            "old-agent": ec2(
-                "legacy-01", profile=profile, tags={"ssm-sandbox:agent-version": "2.3.50.0"}
-            ),
+            "old-agent": ec2("legacy-01", profile=profile, tags={"ssm-sandbox:agent-version": "2.3.50.0"}),
             "connection-lost": ec2(
                 "batch-07",
                 profile=profile,
@@ -484,9 +471,7 @@ def seed(session: boto3.Session, endpoint_url: str | None = None) -> dict[str, s
                     "ssm-sandbox:connection": "notconnected",
                 },
             ),
-            "not-registered": ec2(
-                "db-02", profile=None, tags={"ssm-sandbox:registered": "false"}
-            ),
+            "not-registered": ec2("db-02", profile=None, tags={"ssm-sandbox:registered": "false"}),
             "stopped": ec2("report-03", profile=profile),
             "recent-failures": ec2("api-04", profile=profile),
         }

@@ -25,6 +25,7 @@ import binascii
 import contextlib
 import datetime as dt
 import fnmatch
+import functools
 import json
 import os
 import random
@@ -45,7 +46,7 @@ TAG_PREFIX = "ssm-sandbox:"
 LATEST_AGENT_VERSION = "3.3.987.0"
 DEFAULT_SHELL_DOCUMENT = "SSM-SessionManagerRunShell"
 
-UTC = dt.UTC
+UTC = dt.timezone.utc
 
 # ---------------------------------------------------------------------------
 # errors
@@ -159,39 +160,30 @@ class Faults:
 FAULTS = Faults()
 
 
-def _http_exception_type() -> type[Exception]:
+@functools.cache
+def _fault_class() -> type[Exception]:
+    """An HTTPException carrying a ready response; moto turns it into the HTTP reply."""
     from werkzeug.exceptions import HTTPException
 
-    return HTTPException
+    class InjectedFault(HTTPException):
+        def __init__(self, status: int, headers: dict[str, str], body: str) -> None:
+            super().__init__(description=body)
+            self.code = status
+            self._fault_headers = headers
+            self._fault_body = body
 
+        def get_headers(self, *args: Any, **kwargs: Any) -> list[tuple[str, str]]:
+            return list(self._fault_headers.items())
 
-class _InjectedFault(Exception):
-    """Marker base; the real class also derives from werkzeug's HTTPException."""
+        def get_body(self, *args: Any, **kwargs: Any) -> str:
+            return self._fault_body
 
-
-_FAULT_CLASS: type[Exception] | None = None
+    return InjectedFault
 
 
 def _fault_response(status: int, headers: dict[str, str], body: str) -> Exception:
-    global _FAULT_CLASS
-    if _FAULT_CLASS is None:
-        http_exception = _http_exception_type()
-
-        class InjectedFault(http_exception, _InjectedFault):  # type: ignore[valid-type, misc]
-            def __init__(self, status: int, headers: dict[str, str], body: str) -> None:
-                super().__init__(description=body)
-                self.code = status
-                self._fault_headers = headers
-                self._fault_body = body
-
-            def get_headers(self, *args: Any, **kwargs: Any) -> list[tuple[str, str]]:
-                return list(self._fault_headers.items())
-
-            def get_body(self, *args: Any, **kwargs: Any) -> str:
-                return self._fault_body
-
-        _FAULT_CLASS = InjectedFault
-    return _FAULT_CLASS(status, headers, body)  # type: ignore[call-arg]
+    fault: Any = _fault_class()
+    return fault(status, headers, body)  # type: ignore[no-any-return]
 
 
 def _protocol_error(protocol: str, status: int, code: str, message: str) -> Exception:
@@ -301,9 +293,7 @@ def caller_arn(account_id: str, region: str, access_key: str) -> str:
     from moto.sts.models import sts_backends
     from moto.utilities.utils import get_partition
 
-    _, arn, _ = sts_backends[account_id][get_partition(region)].get_caller_identity(
-        access_key, region
-    )
+    _, arn, _ = sts_backends[account_id][get_partition(region)].get_caller_identity(access_key, region)
     return str(arn)
 
 
@@ -536,7 +526,7 @@ def ensure_aws_documents(account_id: str, region: str) -> None:
         for name, doc_type, doc_format, content in _AWS_DOCUMENTS:
             if name in backend._documents:
                 continue
-            document = Document(
+            document = Document(  # type: ignore[abstract]
                 account_id=account_id,
                 name=name,
                 version_name="",
@@ -623,12 +613,17 @@ def _normalise_node(raw: Mapping[str, Any], node_id: str | None = None) -> _Node
     return _Node(info=info, tags=tags, connection=connection)
 
 
-def _ec2_nodes(account_id: str, region: str) -> dict[str, _Node]:
+def _existing_ec2_backend(account_id: str, region: str) -> Any:
+    """moto's EC2 backend for this account/region if it was ever used (never creates one)."""
     from moto.ec2.models import ec2_backends
 
-    try:
-        ec2 = ec2_backends[account_id][region]
-    except KeyError:
+    account = dict.get(ec2_backends, account_id)
+    return None if account is None else dict.get(account, region)
+
+
+def _ec2_nodes(account_id: str, region: str) -> dict[str, _Node]:
+    ec2 = _existing_ec2_backend(account_id, region)
+    if ec2 is None:
         return {}
     nodes: dict[str, _Node] = {}
     for instance in ec2.all_instances():
@@ -688,10 +683,10 @@ def _running_or_absent(account_id: str, region: str, node_id: str) -> bool:
     """A registration for an ``i-`` id counts only while that instance (if moto has it) runs."""
     if not node_id.startswith("i-"):
         return True
-    from moto.ec2.models import ec2_backends
-
+    ec2 = _existing_ec2_backend(account_id, region)
+    if ec2 is None:
+        return True
     try:
-        ec2 = ec2_backends[account_id][region]
         instance = ec2.get_instance(node_id)
     except Exception:
         return True
@@ -802,9 +797,7 @@ def _page(
 ) -> tuple[list[Any], str | None]:
     limit = default if max_results is None else int(max_results)
     if not low <= limit <= high:
-        bound = (
-            f"greater than or equal to {low}" if limit < low else f"less than or equal to {high}"
-        )
+        bound = f"greater than or equal to {low}" if limit < low else f"less than or equal to {high}"
         raise _validation(
             f"1 validation error detected: Value '{limit}' at 'maxResults' failed to "
             f"satisfy constraint: Member must have value {bound}"
@@ -869,11 +862,7 @@ def describe_instance_information(
     for f in filters or []:
         conditions.append(_dii_condition(str(f.get("Key")), list(f.get("Values") or []), True))
     nodes = _managed_nodes(account_id, region)
-    return [
-        dict(nodes[node_id].info)
-        for node_id in sorted(nodes)
-        if all(cond(nodes[node_id]) for cond in conditions)
-    ]
+    return [dict(nodes[node_id].info) for node_id in sorted(nodes) if all(cond(nodes[node_id]) for cond in conditions)]
 
 
 # ---------------------------------------------------------------------------
@@ -932,9 +921,7 @@ def service_setting(account_id: str, region: str, setting_id: str) -> dict[str, 
     }
 
 
-def set_service_setting(
-    account_id: str, region: str, setting_id: str, value: str | None, user: str = "System"
-) -> None:
+def set_service_setting(account_id: str, region: str, setting_id: str, value: str | None, user: str = "System") -> None:
     """Customise a setting, or reset it to its default with ``value=None``."""
     path = _setting_path(setting_id)
     backend = _backend(account_id, region)
@@ -957,9 +944,7 @@ def set_service_setting(
                 "Status": "Customized",
             }
         if path == "/ssm/parameter-store/default-parameter-tier":
-            backend.default_parameter_tier = (
-                value or SERVICE_SETTING_DEFAULTS[path]
-            )
+            backend.default_parameter_tier = value or SERVICE_SETTING_DEFAULTS[path]
 
 
 # ---------------------------------------------------------------------------
@@ -1122,9 +1107,7 @@ def _command_invocations(
         for node_id in command.instance_ids:
             if instance_id and node_id != instance_id:
                 continue
-            status, output = state.command_overrides.get(
-                node_id, (state.command_status, state.command_output)
-            )
+            status, output = state.command_overrides.get(node_id, (state.command_status, state.command_output))
             document = str(command.document_name or "")
             if output is None:
                 output = _default_output(document, status)
@@ -1220,9 +1203,7 @@ def _op_get_connection_status(self: Any) -> Any:
 
 def _op_get_service_setting(self: Any) -> Any:
     setting_id = str(_params(self).get("SettingId", ""))
-    return _result(
-        {"ServiceSetting": service_setting(self.current_account, self.region, setting_id)}
-    )
+    return _result({"ServiceSetting": service_setting(self.current_account, self.region, setting_id)})
 
 
 def _op_update_service_setting(self: Any) -> Any:
@@ -1240,9 +1221,7 @@ def _op_update_service_setting(self: Any) -> Any:
 def _op_reset_service_setting(self: Any) -> Any:
     setting_id = str(_params(self).get("SettingId", ""))
     set_service_setting(self.current_account, self.region, setting_id, None)
-    return _result(
-        {"ServiceSetting": service_setting(self.current_account, self.region, setting_id)}
-    )
+    return _result({"ServiceSetting": service_setting(self.current_account, self.region, setting_id)})
 
 
 def _op_start_session(self: Any) -> Any:
@@ -1264,8 +1243,7 @@ def _op_start_session(self: Any) -> Any:
         if tier["SettingValue"] != "advanced":
             raise _error(
                 "BadRequest",
-                "Enable advanced-instances tier to use Session Manager with your "
-                "on-premises instances",
+                "Enable advanced-instances tier to use Session Manager with your on-premises instances",
             )
     owner = _caller(self)
     session_id = f"{_caller_name(owner)}-{_random_hex(17)}"
@@ -1316,9 +1294,7 @@ def _op_describe_sessions(self: Any) -> Any:
             "constraint: Member must satisfy enum value set: [Active, History]"
         )
     wanted = ACTIVE_SESSION_STATES if state_name == "Active" else HISTORY_SESSION_STATES
-    conditions = [
-        _session_condition(str(f.get("key")), str(f.get("value"))) for f in p.get("Filters") or []
-    ]
+    conditions = [_session_condition(str(f.get("key")), str(f.get("value"))) for f in p.get("Filters") or []]
     records = [
         s
         for s in sessions(self.current_account, self.region)
@@ -1334,9 +1310,7 @@ def _op_describe_sessions(self: Any) -> Any:
 def _op_list_command_invocations(self: Any) -> Any:
     p = _params(self)
     details = bool(p.get("Details", False))
-    items = _command_invocations(
-        self.current_account, self.region, p.get("CommandId"), p.get("InstanceId"), details
-    )
+    items = _command_invocations(self.current_account, self.region, p.get("CommandId"), p.get("InstanceId"), details)
     for f in p.get("Filters") or []:
         key, value = str(f.get("key")), str(f.get("value"))
         if key == "Status":
@@ -1384,12 +1358,8 @@ def _op_create_activation(self: Any) -> Any:
         "Tags": p.get("Tags") or [],
     }
     with _LOCK:
-        _state(_backend(self.current_account, self.region)).activations[record["ActivationId"]] = (
-            record
-        )
-    return _result(
-        {"ActivationId": record["ActivationId"], "ActivationCode": record["ActivationCode"]}
-    )
+        _state(_backend(self.current_account, self.region)).activations[record["ActivationId"]] = record
+    return _result({"ActivationId": record["ActivationId"], "ActivationCode": record["ActivationCode"]})
 
 
 def _op_describe_activations(self: Any) -> Any:
@@ -1495,13 +1465,14 @@ def _put_control_parameter(self: Any) -> Any:
         overwrite = bool(p.get("Overwrite", False))
         if versions and not overwrite:
             raise _error(
-                "ParameterAlreadyExists", "The parameter already exists. To overwrite this "
-                "value, set the overwrite option in the request to true."
+                "ParameterAlreadyExists",
+                "The parameter already exists. To overwrite this "
+                "value, set the overwrite option in the request to true.",
             )
         param_type = p.get("Type") or (versions[-1].parameter_type if versions else "String")
         if param_type not in _STATE_TYPES:
             param_type = "String"
-        param = Parameter(
+        param = Parameter(  # type: ignore[abstract]
             account_id=self.current_account,
             name=name,
             value=str(value),
@@ -1542,6 +1513,30 @@ def _wrap_delete_parameter(original: Callable[[Any], Any]) -> Callable[[Any], An
     return delete_parameter
 
 
+def _wrap_send_command(original: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """moto 5.2 adds every instance in the region to a command sent with InstanceIds only."""
+
+    def send_command(self: Any) -> Any:
+        p = _params(self)
+        requested = list(p.get("InstanceIds") or [])
+        result = original(self)
+        if requested and not p.get("Targets"):
+            command = self.ssm_backend._commands[-1]
+            wanted = list(dict.fromkeys(requested))
+            command.instance_ids = wanted
+            command.target_count = command.completed_count = len(wanted)
+            command.invocations = [
+                command.invocation_response(i, _plugin_name(self.ssm_backend, command.document_name or ""))
+                for i in wanted
+            ]
+            return _result({"Command": command.response_object()})
+        return result
+
+    send_command.__wrapped__ = original  # type: ignore[attr-defined]
+    setattr(send_command, _MARK, True)
+    return send_command
+
+
 def _wrap_setup_class(original: Callable[..., None]) -> Callable[..., None]:
     def setup_class(self: Any, *args: Any, **kwargs: Any) -> None:
         original(self, *args, **kwargs)
@@ -1571,12 +1566,14 @@ def install() -> None:
                 setattr(func, _MARK, True)
                 setattr(ssm_response, name, func)
             if not getattr(ssm_response.put_parameter, _MARK, False):
-                ssm_response.put_parameter = _wrap_put_parameter(ssm_response.put_parameter)  # type: ignore[method-assign]
+                ssm_response.put_parameter = _wrap_put_parameter(ssm_response.put_parameter)  # type: ignore[method-assign, assignment]
             if not getattr(ssm_response.delete_parameter, _MARK, False):
-                ssm_response.delete_parameter = _wrap_delete_parameter(  # type: ignore[method-assign]
+                ssm_response.delete_parameter = _wrap_delete_parameter(  # type: ignore[method-assign, assignment]
                     ssm_response.delete_parameter
                 )
+            if not getattr(ssm_response.send_command, _MARK, False):
+                ssm_response.send_command = _wrap_send_command(ssm_response.send_command)  # type: ignore[method-assign, assignment]
             if not getattr(BaseResponse.setup_class, _MARK, False):
-                BaseResponse.setup_class = _wrap_setup_class(BaseResponse.setup_class)  # type: ignore[method-assign]
+                BaseResponse.setup_class = _wrap_setup_class(BaseResponse.setup_class)  # type: ignore[method-assign, assignment]
             _INSTALLED = True
     FAULTS.configure_from_env()

@@ -75,10 +75,33 @@ def _quiet_request_log() -> Iterator[None]:
         logger.setLevel(level)
 
 
-def _reset_moto() -> None:
-    from moto.moto_api._internal.models import moto_api_backend
+@contextmanager
+def _own_moto_state() -> Iterator[None]:
+    """Give this sandbox a clean moto, and put back whatever was there before on exit.
 
-    moto_api_backend.reset()
+    moto keeps its state process-wide, so a sandbox opened while another one (or a
+    ``mock_aws``) is active would otherwise wipe or mix with it.
+    """
+    from moto.core.base_backend import BackendDict as _BackendDict
+    from moto.core.base_backend import backend_lock
+
+    BackendDict: Any = _BackendDict
+    with backend_lock:
+        parked: dict[int, tuple[Any, dict[str, Any]]] = {}
+        for service in BackendDict._instances:
+            parked.setdefault(id(service), (service, {k: dict.__getitem__(service, k) for k in dict.keys(service)}))
+        for service, _ in parked.values():
+            dict.clear(service)
+        BackendDict._instances.clear()
+    try:
+        yield
+    finally:
+        BackendDict.reset()
+        with backend_lock:
+            for service, accounts in parked.values():
+                dict.update(service, accounts)
+                if service not in BackendDict._instances:
+                    BackendDict._instances.append(service)
 
 
 def _seed(endpoint_url: str | None) -> dict[str, str]:
@@ -100,6 +123,7 @@ def in_process(seed_fleet: bool = True) -> Iterator[Sandbox]:
 
     moto_ext.install()
     with ExitStack() as stack:
+        stack.enter_context(_own_moto_state())
         stack.enter_context(mock_aws(config={"iam": {"load_aws_managed_policies": True}}))
         stack.enter_context(_dummy_credentials())
         stack.callback(moto_ext.FAULTS.clear)
@@ -123,7 +147,7 @@ def http_server(seed_fleet: bool = True, port: int = 0) -> Iterator[Sandbox]:
     """moto's HTTP server on 127.0.0.1 (``port=0``: a free port) with the extensions.
 
     Point clients at ``Sandbox.endpoint_url`` (or ``AWS_ENDPOINT_URL``). Dummy credentials
-    are set in this process while it runs. moto's state is reset on entry and exit.
+    are set in this process while it runs. moto's state is its own while it runs.
     """
     from moto.server import ThreadedMotoServer
 
@@ -131,10 +155,9 @@ def http_server(seed_fleet: bool = True, port: int = 0) -> Iterator[Sandbox]:
     _check_port_free(port)
     with ExitStack() as stack:
         stack.enter_context(_dummy_credentials())
-        stack.enter_context(_managed_policies_loaded())
         stack.enter_context(_quiet_request_log())
-        _reset_moto()
-        stack.callback(_reset_moto)
+        stack.enter_context(_own_moto_state())  # exits after policy loading is off again
+        stack.enter_context(_managed_policies_loaded())
         stack.callback(moto_ext.FAULTS.clear)
         server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
         server.start()
