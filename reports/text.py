@@ -40,7 +40,7 @@ def render_text(report: Report, *, verbose: bool = False, color: bool = False, w
         no_color=not color or "NO_COLOR" in os.environ,
         width=width,
         highlight=False,
-        soft_wrap=False,
+        soft_wrap=True,
         emoji=False,
     )
     caller = report.caller
@@ -121,7 +121,7 @@ def render_fleet_summary(
     """One block per target: verdict, root causes and the first fix command."""
     buffer = io.StringIO()
     console = Console(file=buffer, force_terminal=color, no_color=not color or "NO_COLOR" in os.environ,
-                      width=width, highlight=False, emoji=False)
+                      width=width, highlight=False, emoji=False, soft_wrap=True)
     for t in report.targets:
         label = (titles or {}).get(t.target, "")
         head = f"{t.target}" + (f" ({t.name})" if t.name else "") + (f" · {t.region}" if t.region else "")
@@ -151,7 +151,7 @@ def render_explanation(matches: Sequence[Match], *, color: bool = False, width: 
     """What a pasted error message most likely means, best match first."""
     buffer = io.StringIO()
     console = Console(file=buffer, force_terminal=color, no_color=not color or "NO_COLOR" in os.environ,
-                      width=width, highlight=False, emoji=False)
+                      width=width, highlight=False, emoji=False, soft_wrap=True)
     for rank, m in enumerate(matches):
         err = m.error
         lead = "Most likely" if rank == 0 else "Also matches"

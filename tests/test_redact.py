@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from doctor.model import Caller, Finding, Report, Status, TargetReport
+from doctor.model import Caller, Finding, Fix, Report, Status, TargetReport
 from reports import render
 from reports.redact import redact_report
 from tests.fixtures.reports import FIXTURES, IMG, SCRIPT
@@ -138,11 +138,7 @@ def test_versions_instance_ids_and_open_cidr_stay() -> None:
 def _one(evidence: dict[str, Any], summary: str = "", commands: tuple[str, ...] = (), name: str = "",
          caller: Caller = Caller()) -> Report:
     f = Finding("node.registered", "t", Status.PASS, summary, "session-manager-error", "https://docs.aws.amazon.com/x",
-                "node", evidence)
-    if commands:
-        from doctor.model import Fix
-
-        f = Finding(f.id, f.title, f.status, f.summary, f.problem, f.doc_url, f.area, f.evidence, Fix((), commands))
+                "node", evidence, Fix((), commands))
     return Report((TargetReport("i-0123456789abcdef0", (f,), name=name, region="us-east-1"),), caller)
 
 
@@ -154,7 +150,7 @@ def _one(evidence: dict[str, Any], summary: str = "", commands: tuple[str, ...] 
         ("node at fe80::1ff:fe23:4567:890a, then 2001:db8::7", "node at IP-1, then IP-2"),
         ("ping ip-10-1-2-3.us-west-2.compute.internal or ip-10-1-2-3", "ping HOST-1 or HOST-1"),
         ("arn:aws:iam::123456789012:user/division/dave wrote", "arn:aws:iam::ACCOUNT-1:user/USER-1 wrote"),
-        ("dave and division/dave", "USER-1 and division/USER-1"),
+        ("dave and division/dave", "USER-1 and USER-1"),
         ("SSM Agent 2.3.50.0 on 10.0.0.1 at 10:00:00", "SSM Agent 2.3.50.0 on IP-1 at 10:00:00"),
         ("IMDS 169.254.169.254 from 127.0.0.1", "IMDS 169.254.169.254 from 127.0.0.1"),
         ("i-0123456789abcdef0 and mi-0123456789abcdef0 stay", "i-0123456789abcdef0 and mi-0123456789abcdef0 stay"),
@@ -173,9 +169,9 @@ def test_short_user_names_are_masked_where_they_stand_alone() -> None:
 
 
 def test_host_keys_numbers_and_commands() -> None:
-    report = _one({"ComputerName": "WS-PAYROLL-7", "hosts": [{"PrivateIpAddress": "10.9.8.7"}], "account": 210987654321},
-                  "WS-PAYROLL-7 answered from 10.9.8.7",
-                  commands=("ssh admin@ws-payroll-7 -p 22",), name="payroll")
+    evidence = {"ComputerName": "WS-PAYROLL-7", "hosts": [{"PrivateIpAddress": "10.9.8.7"}], "account": 210987654321}
+    report = _one(evidence, "WS-PAYROLL-7 answered from 10.9.8.7", commands=("ssh admin@ws-payroll-7 -p 22",),
+                  name="payroll")
     redacted = redact_report(report).targets[0]
     f = redacted.findings[0]
     assert f.evidence == {"ComputerName": "HOST-2", "hosts": [{"PrivateIpAddress": "IP-1"}], "account": "ACCOUNT-1"}

@@ -405,6 +405,16 @@ def test_denied_operation(sandbox: Sandbox, faults: moto_ext.Faults) -> None:
     ssm.delete_parameter(Name=moto_ext.FAULTS_PARAMETER)
     assert client(sandbox, "iam").get_role(RoleName="SSMInstanceRole")
 
+    # REST protocols (S3) name the operation too
+    s3 = client(sandbox, "s3")
+    s3.create_bucket(Bucket="sandbox-session-logs")
+    faults.configure(deny=["s3:GetBucketEncryption"])
+    with pytest.raises(ClientError) as s3_denied:
+        s3.get_bucket_encryption(Bucket="sandbox-session-logs")
+    assert error_code(s3_denied) == "AccessDenied"
+    assert "on resource: arn:aws:s3:::sandbox-session-logs " in str(s3_denied.value)
+    assert s3.list_buckets()["Buckets"]
+
 
 def test_full_throttling_without_retries(sandbox: Sandbox, faults: moto_ext.Faults) -> None:
     # botocore reads ``max_attempts`` here as the number of retries: two attempts, both throttled

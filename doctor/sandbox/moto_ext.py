@@ -7,7 +7,12 @@ it) and hooks one point every moto service passes through (``BaseResponse.setup_
 to inject throttling and access-denied faults. It works the same under ``mock_aws`` and
 behind moto's HTTP server.
 
-Control channel over plain SSM parameters (never throttled or denied):
+Besides the missing operations it adds CreateActivation/DescribeActivations/
+DeleteActivation, and wraps two native ones: SendCommand (moto sends a command given only
+InstanceIds to every instance in the region) and PutParameter (see below).
+
+Control channel over plain SSM parameters (never throttled or denied; Parameter Store
+reserves names starting with "ssm", so the sandbox stores these itself):
 
 - ``/ssm-sandbox/managed-nodes/<node-id>``: a JSON object of InstanceInformation fields
   registers a managed node (typically a hybrid ``mi-`` node).
@@ -36,6 +41,7 @@ import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
+from urllib.parse import parse_qs
 from xml.sax.saxutils import escape
 
 TESTED_MOTO = ">=5.2,<5.3"
@@ -270,8 +276,60 @@ def _request_params(resp: Any) -> dict[str, Any]:
     return params
 
 
+_S3_SUBRESOURCES = {
+    "encryption": "BucketEncryption",
+    "policy": "BucketPolicy",
+    "policyStatus": "BucketPolicyStatus",
+    "acl": "BucketAcl",
+    "location": "BucketLocation",
+    "versioning": "BucketVersioning",
+    "logging": "BucketLogging",
+    "ownershipControls": "BucketOwnershipControls",
+    "publicAccessBlock": "PublicAccessBlock",
+    "tagging": "BucketTagging",
+    "lifecycle": "BucketLifecycleConfiguration",
+    "cors": "BucketCors",
+}
+
+
+def _s3_target(resp: Any) -> tuple[str, str]:
+    """(bucket, key) of an S3 request, path-style or virtual-hosted."""
+    host = str(resp.headers.get("host", "") or "")
+    path = str(getattr(resp, "path", "") or "").lstrip("/")
+    match = re.match(r"^(?P<bucket>[a-z0-9][a-z0-9.-]+)\.s3[.-]", host)
+    if match:
+        return match.group("bucket"), path
+    bucket, _, key = path.partition("/")
+    return bucket, key
+
+
+def _s3_operation(resp: Any) -> str:
+    """The S3 API operation name of a request (moto's own lookup is unreliable for S3)."""
+    method = str(getattr(resp, "method", "GET")).upper()
+    query = parse_qs(getattr(resp.parsed_url, "query", ""), keep_blank_values=True)
+    bucket, key = _s3_target(resp)
+    verb = {"GET": "Get", "PUT": "Put", "DELETE": "Delete", "HEAD": "Head"}.get(method, "Post")
+    if not bucket:
+        return "ListBuckets"
+    if not key:
+        for name, noun in _S3_SUBRESOURCES.items():
+            if name in query:
+                return f"{'Get' if verb == 'Head' else verb}{noun}"
+        return {
+            "Get": "ListObjectsV2" if "list-type" in query else "ListObjects",
+            "Head": "HeadBucket",
+            "Put": "CreateBucket",
+            "Delete": "DeleteBucket",
+        }.get(verb, "DeleteObjects")
+    if verb == "Put" and "x-amz-copy-source" in {h.lower() for h in resp.headers.keys()}:
+        return "CopyObject"
+    return f"{verb}Object"
+
+
 def _operation_name(resp: Any) -> str:
     try:
+        if resp.boto3_service_name == "s3":
+            return _s3_operation(resp)
         action = resp._get_action()
     except Exception:
         return ""
@@ -327,6 +385,10 @@ def _resource_arn(service: str, params: Mapping[str, Any], region: str, account:
             return f"arn:aws:kms:{region}:{account}:{'' if key_id.startswith('alias/') else 'key/'}{key_id}"
     if service == "sts":
         return f"arn:aws:sts::{account}:*"
+    if service == "s3":
+        bucket = params.get("_s3_bucket", "")
+        key = params.get("_s3_key", "")
+        return f"arn:aws:s3:::{bucket}/{key}" if key else f"arn:aws:s3:::{bucket or '*'}"
     return f"arn:aws:{service}:{region}:{account}:*"
 
 
@@ -368,6 +430,8 @@ def _after_setup(resp: Any) -> None:
         caller = caller_arn(resp.current_account, resp.region, resp.access_key)
     except Exception:
         caller = f"arn:aws:iam::{resp.current_account}:user/unknown"
+    if service == "s3":
+        params["_s3_bucket"], params["_s3_key"] = _s3_target(resp)
     action = f"{service}:{operation}"
     resource = _resource_arn(service, params, resp.region, resp.current_account)
     raise _deny_error(protocol, caller, action, resource)
