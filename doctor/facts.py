@@ -104,6 +104,12 @@ def fact(name: str, scope: Scope) -> Callable[[Collector], Collector]:
     return register
 
 
+def _ensure_registered() -> None:
+    """Importing the collectors package registers every collector (once)."""
+    if not REGISTRY:
+        import doctor.collectors  # noqa: F401
+
+
 def jsonable(value: Any) -> Any:
     """Convert an AWS response into plain JSON values (datetimes to ISO-8601 UTC strings)."""
     if isinstance(value, Mapping):
@@ -140,6 +146,7 @@ class FactStore:
 
     @staticmethod
     def key(name: str, target: Target | None, region: str) -> tuple[str, ...]:
+        _ensure_registered()
         definition = REGISTRY.get(name)
         scope = definition.scope if definition else "target"
         if scope == "local":
