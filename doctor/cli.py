@@ -177,8 +177,11 @@ def pwreset(
 
         try:
             with open(from_facts, encoding="utf-8") as handle:
-                store, facts_targets = FactStore.from_json(json.load(handle), options)
-        except (OSError, ValueError, KeyError) as exc:
+                saved = json.load(handle)
+            if user is None and isinstance(saved.get("options"), dict):
+                options = Options(user=saved["options"].get("user"))
+            store, facts_targets = FactStore.from_json(saved, options)
+        except (OSError, ValueError, KeyError, AttributeError) as exc:
             raise UsageError(f"cannot read facts from {from_facts}: {exc}") from None
         selected = [t for t in facts_targets if not targets or t.id in targets or t.name in targets]
         if not selected:
@@ -223,7 +226,8 @@ def _finish(
     if save_facts:
         import json
 
-        meta = {"generated_at": report.generated_at, "tool_version": __version__}
+        meta = {"generated_at": report.generated_at, "tool_version": __version__,
+                "options": {"user": store.options.user}}
         with open(save_facts, "w", encoding="utf-8") as handle:
             json.dump(store.to_json(targets, meta), handle, indent=2)
         _progress(f"saved facts to {save_facts}")
@@ -303,6 +307,33 @@ def explain(
     report = diagnose(make_plan(only=check_ids), FactStore(aws, Options(user=user)), [node_target], progress=_progress)
     emit(report, "text", None, False)
     raise typer.Exit(report.exit_code)
+
+
+@app.command("fix")
+def fix_cmd(
+    target: Annotated[str, typer.Argument(help="i-…, mi-… or a Name tag / computer name")],
+    apply: Annotated[bool, typer.Option("--apply", help="Make the changes (the default is a dry run)")] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Do not ask for confirmation")] = False,
+    profile: Annotated[Optional[str], typer.Option("--profile", help="AWS profile")] = None,
+    region: Annotated[Optional[str], typer.Option("--region", help="AWS region")] = None,
+    instance_profile: Annotated[Optional[str], typer.Option("--instance-profile", help="node.identity: the instance profile to associate")] = None,
+    kms_key: Annotated[Optional[str], typer.Option("--kms-key", help="prefs.kms: the KMS key for session encryption")] = None,
+    accept_charges: Annotated[bool, typer.Option("--accept-charges", help="hybrid.tier: agree to the advanced tier's charges")] = False,
+    timeout: Annotated[float, typer.Option("--timeout", help="agent.version: seconds to wait for the update")] = 600.0,
+) -> None:
+    """Apply the standard remedy for each failing check that has one (dry run unless --apply)."""
+    from doctor.fixes import FixOptions, run_fix
+
+    if not timeout > 0:
+        raise UsageError(f"--timeout must be a positive number of seconds, not {timeout:g}")
+    aws = _make_aws(profile, region)
+    resolved_region = region or aws.region or ""
+    if not resolved_region and not target.startswith(("i-", "mi-")):
+        raise UsageError("no AWS region: pass --region or set AWS_REGION")
+    found, _ = _collect_targets(aws, resolved_region, [target], [], None, False, [])
+    options = FixOptions(instance_profile=instance_profile, kms_key=kms_key, accept_charges=accept_charges,
+                         timeout=timeout)
+    raise typer.Exit(run_fix(aws, found[0], options, apply=apply, yes=yes, progress=_progress))
 
 
 @app.command()

@@ -166,3 +166,42 @@ def test_help_does_not_import_heavy_modules() -> None:
             "print('HEAVY=' + ','.join(heavy))")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip().splitlines()[-1] == "HEAVY="
+
+
+def test_save_facts_then_replay_gives_the_same_report(cli: CLI, sandbox_http: Any, tmp_path: Any) -> None:
+    facts = tmp_path / "facts.json"
+    live = cli("pwreset", node(sandbox_http, "old-agent"), node(sandbox_http, "hybrid-standard"),
+               "--user", "ec2-user", "--format", "json", "--save-facts", str(facts))
+    # replay with no AWS at all: a dead endpoint and no credentials
+    replay = cli("pwreset", "--from-facts", str(facts), "--format", "json",
+                 env={"AWS_ENDPOINT_URL": "http://127.0.0.1:9", "AWS_ACCESS_KEY_ID": "", "AWS_SECRET_ACCESS_KEY": ""})
+    assert replay.code == live.code == 1
+
+    def strip(data: dict[str, Any]) -> dict[str, Any]:
+        return {k: v for k, v in data.items() if k not in ("generated_at", "aws_calls")}
+
+    assert strip(replay.json()) == strip(live.json())
+
+
+def test_render_saved_report(cli: CLI, sandbox_http: Any, tmp_path: Any) -> None:
+    report = tmp_path / "r.json"
+    cli("pwreset", node(sandbox_http, "old-agent"), "-o", str(report))
+    for fmt, marker in (("markdown", "agent.version"), ("html", "<!DOCTYPE html>"), ("text", "BLOCKED")):
+        res = cli("render", str(report), "--format", fmt)
+        assert res.code == 0 and marker in res.stdout
+
+
+def test_redacted_json_has_no_account_ip_or_user(cli: CLI, sandbox_http: Any) -> None:
+    import boto3
+
+    instance_id = node(sandbox_http, "healthy-linux")
+    ec2 = boto3.client("ec2", region_name="us-east-1", endpoint_url=sandbox_http.endpoint_url)
+    inst = ec2.describe_instances(InstanceIds=[instance_id])["Reservations"][0]["Instances"][0]
+    ips = [ip for ip in (inst.get("PrivateIpAddress"), inst.get("PublicIpAddress")) if ip]
+    plain = cli("pwreset", instance_id, "--user", "ec2-user", "--format", "json")
+    assert "123456789012" in plain.stdout and "ec2-user" in plain.stdout
+    res = cli("pwreset", instance_id, "--user", "ec2-user", "--format", "json", "--redact")
+    assert not re.search(r"\b\d{12}\b", res.stdout)
+    assert "ec2-user" not in res.stdout
+    for ip in ips:
+        assert ip not in res.stdout

@@ -9,7 +9,9 @@ behind moto's HTTP server.
 
 Besides the missing operations it adds CreateActivation/DescribeActivations/
 DeleteActivation, and wraps two native ones: SendCommand (moto sends a command given only
-InstanceIds to every instance in the region) and PutParameter (see below).
+InstanceIds to every instance in the region; an ``AWS-UpdateSSMAgent`` command that will
+report Success updates the node's agent version, see `_record_agent_update`) and
+PutParameter (see below).
 
 Control channel over plain SSM parameters (never throttled or denied; Parameter Store
 reserves names starting with "ssm", so the sandbox stores these itself):
@@ -450,6 +452,7 @@ class _State:
     command_status: str = "Success"
     command_output: str | None = None
     command_overrides: dict[str, tuple[str, str | None]] = field(default_factory=dict)
+    agent_updates: dict[str, str] = field(default_factory=dict)
     documents_ready: bool = False
 
 
@@ -801,6 +804,12 @@ def _managed_nodes(account_id: str, region: str) -> dict[str, _Node]:
             nodes[node_id] = _normalise_node(merged, node_id)
         except (ValueError, TypeError):
             continue
+    with _LOCK:
+        updates = dict(state.agent_updates)
+    for node_id, agent in updates.items():
+        if node_id in nodes:
+            nodes[node_id].info["AgentVersion"] = agent
+            nodes[node_id].info["IsLatestVersion"] = agent == LATEST_AGENT_VERSION
     return nodes
 
 
@@ -1577,6 +1586,22 @@ def _wrap_delete_parameter(original: Callable[[Any], Any]) -> Callable[[Any], An
     return delete_parameter
 
 
+def _record_agent_update(backend: Any, command: Any, params: Mapping[str, Any]) -> None:
+    """Sandbox behaviour: AWS-UpdateSSMAgent updates the agent at once on every node whose
+    invocation reports Success (see `set_command_result`), to the requested ``version`` or
+    the latest; DescribeInstanceInformation shows the new version from then on."""
+    if command.document_name != "AWS-UpdateSSMAgent":
+        return
+    requested = (params.get("Parameters") or {}).get("version") or [""]
+    version = str(requested[0] if isinstance(requested, list) else requested) or LATEST_AGENT_VERSION
+    state = _state(backend)
+    with _LOCK:
+        for node_id in command.instance_ids:
+            status, _ = state.command_overrides.get(node_id, (state.command_status, None))
+            if status == "Success":
+                state.agent_updates[node_id] = version
+
+
 def _wrap_send_command(original: Callable[[Any], Any]) -> Callable[[Any], Any]:
     """moto 5.2 adds every instance in the region to a command sent with InstanceIds only."""
 
@@ -1593,7 +1618,9 @@ def _wrap_send_command(original: Callable[[Any], Any]) -> Callable[[Any], Any]:
                 command.invocation_response(i, _plugin_name(self.ssm_backend, command.document_name or ""))
                 for i in wanted
             ]
+            _record_agent_update(self.ssm_backend, command, p)
             return _result({"Command": command.response_object()})
+        _record_agent_update(self.ssm_backend, self.ssm_backend._commands[-1], p)
         return result
 
     send_command.__wrapped__ = original  # type: ignore[attr-defined]
