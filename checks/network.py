@@ -145,7 +145,9 @@ def _egress_to(groups: Sequence[Mapping[str, Any]], want: str, vpc: Sequence[ipa
                     return OK, f"{group.get('GroupId')} allows TCP 443 out to {pair.get('GroupId')}"
                 partial = partial or f"{group.get('GroupId')} allows TCP 443 out only to group {pair.get('GroupId')}"
             for pl in rule.get("PrefixListIds") or []:
-                partial = partial or f"{group.get('GroupId')} allows TCP 443 out to prefix list {pl.get('PrefixListId')}"
+                partial = partial or (
+                    f"{group.get('GroupId')} allows TCP 443 out to prefix list {pl.get('PrefixListId')}"
+                )
     if partial:
         return UNSURE, partial
     if any_443:
@@ -399,7 +401,9 @@ def _via_endpoint(net: _Net, path: _Path, endpoint: Mapping[str, Any]) -> None:
         net.fixes.add(f"Endpoint {eid} is {endpoint.get('State')}: wait for it to become available, or recreate it.",
                       net.cmd(f"aws ec2 describe-vpc-endpoints --vpc-endpoint-ids {eid}"))
     endpoint_groups = [str(g.get("GroupId")) for g in endpoint.get("Groups") or []]
-    verdicts = []
+    verdicts: list[tuple[str, str]] = []
+    if not endpoint_groups:
+        verdicts.append((UNSURE, f"endpoint {eid} lists no security groups"))
     for gid in endpoint_groups:
         record = net.groups.get(gid)
         if record is None:
@@ -454,7 +458,7 @@ def _via_route(net: _Net, path: _Path, kind: str, target_id: str, public_ip: str
         return
     else:
         path.via = "nothing"
-        path.fail("there is no VPC endpoint for it and the subnet has no default route to the internet")
+        path.fail("the subnet has no default route to the internet and the VPC has no endpoint for it")
         return
     state, text = _egress_to(net.node_group_records(), "internet", net.vpc)
     _egress_result(net, path, state, text, "internet")
@@ -571,7 +575,9 @@ def network_path(
             continue
         if endpoint is not None:
             eid = endpoint.get("VpcEndpointId")
-            path.problems.append(f"endpoint {eid} exists but has private DNS turned off, so the node does not use it")
+            path.via = f"nothing (endpoint {eid} has private DNS off)"
+            path.problems.insert(0, f"endpoint {eid} exists but has private DNS turned off, so the node does not "
+                                    "use it")
             net.fixes.add(f"Turn on private DNS for {eid}, so that {service}.{region}.amazonaws.com resolves to it.",
                           net.cmd(f"aws ec2 modify-vpc-endpoint --vpc-endpoint-id {eid} --private-dns-enabled"))
         else:
@@ -604,10 +610,16 @@ def network_path(
                            and connection_status == "connected")
 
     if failing:
-        names = ", ".join(p.service for p in failing)
-        first = failing[0]
-        summary = f"{target.id} cannot reach {names} from subnet {subnet_id}: {first.problems[0]}"
-        if agent_connected:
+        names = _join(p.service for p in failing)
+        if all(p.via == "nothing" for p in failing):
+            summary = (f"{target.id} cannot reach {names} from subnet {subnet_id}: its route table "
+                       f"{table.get('RouteTableId')} has no default route to the internet and VPC {net.vpc_id} has "
+                       f"no VPC endpoints for {'it' if len(failing) == 1 else 'them'}")
+        else:
+            summary = f"{target.id} cannot reach {names} from subnet {subnet_id}: {failing[0].problems[0]}"
+        # An agent that is online and connected proves a way to the core endpoints; if the model finds none,
+        # the node uses one the model does not see (such as a proxy), which then carries the rest too.
+        if agent_connected and any(p.service in CORE_SERVICES for p in failing):
             evidence["agent_online"] = True
             return warned(
                 summary + ". Yet SSM Agent is online and connected, so it must use a path ssm-doctor does not "
@@ -616,7 +628,7 @@ def network_path(
             )
         return failed(summary, evidence, net.fixes.build())
     if doubtful:
-        names = ", ".join(p.service for p in doubtful)
+        names = _join(p.service for p in doubtful)
         reason = doubtful[0].doubts[0]
         if agent_connected and all(p.service in CORE_SERVICES for p in doubtful):
             evidence["agent_online"] = True
@@ -637,12 +649,17 @@ def network_path(
     return passed(f"{target.id} reaches {_describe_paths(paths)}", evidence)
 
 
+def _join(items: Iterable[str]) -> str:
+    words = list(items)
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
+
+
 def _describe_paths(paths: Sequence[_Path]) -> str:
     by_via: dict[str, list[str]] = {}
     for p in paths:
         key = "VPC endpoints" if p.via.startswith("interface endpoint") else p.via
         by_via.setdefault(key, []).append(p.service)
-    parts = [f"{', '.join(services)} through {via}" for via, services in by_via.items()]
+    parts = [f"{_join(services)} through {via}" for via, services in by_via.items()]
     return "; ".join(parts)
 
 
@@ -663,7 +680,7 @@ def _endpoint_fixes(net: _Net, services: Sequence[str], endpoints: Sequence[Mapp
     if interface:
         sg, setup = _endpoint_sg_commands(net, endpoints)
         net.fixes.add(
-            f"…or add interface VPC endpoints with private DNS in {net.vpc_id} for {', '.join(interface)}, with a "
+            f"…or add interface VPC endpoints with private DNS in {net.vpc_id} for {_join(interface)}, with a "
             f"security group that admits TCP 443 from the node ({net.node_group}).",
             *setup,
             *[
@@ -677,5 +694,6 @@ def _endpoint_fixes(net: _Net, services: Sequence[str], endpoints: Sequence[Mapp
         net.fixes.add(
             "Session logs to S3 need a gateway endpoint for S3 on the subnet's route table.",
             net.cmd(f"aws ec2 create-vpc-endpoint --vpc-id {net.vpc_id} --vpc-endpoint-type Gateway "
-                    f"--service-name {_service_name(net.region, 's3')} --route-table-ids {net.table.get('RouteTableId')}"),
+                    f"--service-name {_service_name(net.region, 's3')} "
+                    f"--route-table-ids {net.table.get('RouteTableId')}"),
         )

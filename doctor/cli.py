@@ -372,6 +372,22 @@ def render(
 
 
 @app.command()
+def policy(
+    kind: Annotated[str, typer.Option("--for", help="doctor: what a diagnosis reads; reset: what a reset needs")],
+    kms_key: Annotated[Optional[str], typer.Option("--kms-key", help="reset: the session KMS key ARN")] = None,
+) -> None:
+    """Print the least-privilege IAM policy for running a diagnosis or for resetting passwords."""
+    from doctor.policies import policy_text
+
+    try:
+        text, note = policy_text(kind, kms_key)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    _write(text, None)
+    _progress(note)
+
+
+@app.command()
 def version() -> None:
     """Print the version."""
     print(__version__)
@@ -390,13 +406,13 @@ def main(argv: Sequence[str] | None = None) -> NoReturn:
         _err("interrupted")
         sys.exit(EXIT_INTERRUPTED)
     except Exception as exc:
-        import click
-
-        if isinstance(exc, click.exceptions.Abort):
+        # By class name: typer may raise its own vendored copy of click's exceptions.
+        kinds = {cls.__name__ for cls in type(exc).__mro__}
+        if "Abort" in kinds:
             _err("aborted")
             sys.exit(EXIT_INTERRUPTED)
-        if isinstance(exc, click.ClickException):
-            _err(exc.format_message().splitlines()[0])
+        if "ClickException" in kinds and hasattr(exc, "format_message"):
+            _err(str(exc.format_message()).splitlines()[0])
             sys.exit(EXIT_USAGE)
         if os.environ.get("SSM_DOCTOR_DEBUG"):
             raise

@@ -104,6 +104,16 @@ def fact(name: str, scope: Scope) -> Callable[[Collector], Collector]:
     return register
 
 
+def definition_of(name: str) -> FactDef | None:
+    """The collector for a fact. A keyed fact ``family:key`` (say ``iam_role:Admin``) uses the collector
+    registered as ``family:*``, which reads the key from ``Context.param``; each key is memoised on its own."""
+    _ensure_registered()
+    found = REGISTRY.get(name)
+    if found is None and ":" in name:
+        found = REGISTRY.get(name.split(":", 1)[0] + ":*")
+    return found
+
+
 def _ensure_registered() -> None:
     """Importing the collectors package registers every collector (once)."""
     if not REGISTRY:
@@ -146,8 +156,7 @@ class FactStore:
 
     @staticmethod
     def key(name: str, target: Target | None, region: str) -> tuple[str, ...]:
-        _ensure_registered()
-        definition = REGISTRY.get(name)
+        definition = definition_of(name)
         scope = definition.scope if definition else "target"
         if scope == "local":
             return ("local", name)
@@ -177,10 +186,10 @@ class FactStore:
     def _collect(self, name: str, target: Target | None, region: str) -> Any:
         if self.replay or self.aws is None:
             return Unavailable("replay", "NotCollected", f"the saved facts do not include {name!r}")
-        definition = REGISTRY.get(name)
+        definition = definition_of(name)
         if definition is None:
             raise KeyError(f"no collector for fact {name!r}")
-        ctx = Context(self, target, region)
+        ctx = Context(self, target, region, name.split(":", 1)[1] if definition.name.endswith(":*") else "")
         try:
             return definition.func(ctx)
         except UnavailableError as exc:
@@ -233,10 +242,11 @@ class FactStore:
 class Context:
     """What a collector sees: the target, the region, other facts, and AWS clients."""
 
-    def __init__(self, store: FactStore, target: Target | None, region: str) -> None:
+    def __init__(self, store: FactStore, target: Target | None, region: str, param: str = "") -> None:
         self.store = store
         self.target = target
         self.region = region
+        self.param = param  # the key of a keyed fact (see definition_of)
 
     @property
     def options(self) -> Options:

@@ -40,6 +40,7 @@ UPDATE_AGENT_DOCUMENT = "AWS-UpdateSSMAgent"
 MANAGED_INSTANCE_CORE = "AmazonSSMManagedInstanceCore"
 PREFERENCES_DOCUMENT = "SSM-SessionManagerRunShell"
 ACTIVATION_TIER_SETTING = "/ssm/managed-instance/activation-tier"
+DHMC_ROLE_SETTING = "/ssm/managed-instance/default-ec2-instance-management-role"
 PRICING_URL = "https://aws.amazon.com/systems-manager/pricing/"
 # Command statuses after which an invocation will not change any more.
 PENDING_COMMAND_STATUSES = frozenset({"Pending", "InProgress", "Delayed", "Cancelling"})
@@ -277,7 +278,8 @@ _ROLE_EVIDENCE_KEYS = ("role_name", "role", "role_arn", "iam_role")
 
 
 def node_role(ctx: FixContext, finding: Finding) -> str:
-    """The name of the node's role: from the finding's evidence, else from EC2/IAM or the registration."""
+    """The name of the node's role: from the finding's evidence, else its instance profile's role, the
+    Default Host Management role, or (hybrid) the role in its registration."""
     for key in _ROLE_EVIDENCE_KEYS:
         value = finding.evidence.get(key)
         if isinstance(value, str) and value:
@@ -288,6 +290,10 @@ def node_role(ctx: FixContext, finding: Finding) -> str:
             raise Refused(f"no EC2 instance {ctx.target.id} in {ctx.target.region}")
         profile_arn = (instance.get("IamInstanceProfile") or {}).get("Arn")
         if not profile_arn:
+            setting = ctx.read("ssm", "get_service_setting", SettingId=DHMC_ROLE_SETTING).get("ServiceSetting") or {}
+            dhmc_role = str(setting.get("SettingValue") or "")
+            if dhmc_role and dhmc_role != "$None":  # Default Host Management gives the node this role
+                return _last_segment(dhmc_role)
             raise Refused(f"{ctx.target.id} has no instance profile, so there is no role to attach the policy to; "
                           "fix node.identity first (ssm-doctor fix --instance-profile NAME)")
         profile_name = _last_segment(str(profile_arn))
@@ -560,6 +566,10 @@ def render_results(results: Sequence[Applied], before: TargetReport, after: Targ
     return "\n".join(lines) + "\n"
 
 
+def _remedies(count: int) -> str:
+    return f"{count} remedy" if count == 1 else f"{count} remedies"
+
+
 def _say(message: str) -> None:
     print(message, file=sys.stderr, flush=True)
 
@@ -593,13 +603,13 @@ def run_fix(
     if not ready:
         return report.exit_code
     if not apply:
-        stream.write(f"\n{len(ready)} remedy(ies) would make changes. Run again with --apply to make them.\n")
+        stream.write(f"\nDry run: {_remedies(len(ready))} would make changes. Run again with --apply to make them.\n")
         return EXIT_BLOCKED
     if not yes:
         if not sys.stdin.isatty():
             _say("ssm-doctor: fix --apply asks for confirmation on a terminal; pass --yes to apply without asking")
             return EXIT_USAGE
-        if not confirm(f"Apply {len(ready)} remedy(ies) to {target.id} in {target.region}?"):
+        if not confirm(f"Apply {_remedies(len(ready))} to {target.id} in {target.region}?"):
             _say("ssm-doctor: cancelled; nothing was changed")
             return EXIT_BLOCKED
     results = apply_fixes(ctx, ready)

@@ -10,6 +10,6 @@ GetCallerIdentity.
 Importing this package registers every collector.
 """
 
-from doctor.collectors import local, node
+from doctor.collectors import iam, local, network, node, prefs
 
-__all__ = ["local", "node"]
+__all__ = ["iam", "local", "network", "node", "prefs"]

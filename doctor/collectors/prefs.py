@@ -135,3 +135,123 @@ def collect_cloudwatch_log_group(ctx: Context) -> dict[str, Any] | None:
                 "kms_key_id": group.get("kmsKeyId"),
             }
     return {"name": name, "exists": False}
+
+
+# ---------------------------------------------------------------------------------------------------------------
+# Who may use the key and write the logs (access records, see doctor.permissions)
+# ---------------------------------------------------------------------------------------------------------------
+
+#: A name shaped like a real session's, for resources that are named after the session.
+EXAMPLE_SESSION = "ssm-doctor-0123456789abcdef0"
+
+
+def _key_arn(ctx: Context) -> str | None:
+    key = ctx.fact("kms_key")
+    if not key or not key.get("found"):
+        return None
+    return str((key.get("metadata") or {}).get("Arn") or key.get("requested"))
+
+
+def _kms_context(account: str) -> dict[str, str]:
+    return {"kms:CallerAccount": account} if account else {}
+
+
+@fact("caller_kms_access", scope="region")
+def collect_caller_kms_access(ctx: Context) -> dict[str, Any] | None:
+    """Whether the caller may kms:GenerateDataKey on the preferences' key (iam:SimulatePrincipalPolicy, or the
+    caller's policies). None when there is no key."""
+    from doctor import permissions as perm
+    from doctor.collectors import iam
+
+    key_arn = _key_arn(ctx)
+    if key_arn is None:
+        return None
+    principal = ctx.fact("caller_principal")
+    account = str(principal.get("account") or "")
+    context = perm.request_context(
+        {**principal, "principal_arn": principal.get("principal_arn")}, ctx.region, str(ctx.fact("now")), {},
+        _kms_context(account),
+    )
+    requests = [perm.new_request("kms:GenerateDataKey", key_arn, context, True)]
+    if principal.get("kind") not in ("user", "assumed-role"):
+        return perm.access_record(principal, requests)
+    return iam._access(ctx, principal, requests)
+
+
+def _node_role(ctx: Context) -> dict[str, Any] | None:
+    node_role = ctx.fact("node_role")
+    role = node_role.get("role") or {}
+    return role if role.get("exists") else None
+
+
+@fact("role_kms_access:*", scope="local")
+def collect_role_kms_access(ctx: Context) -> dict[str, Any] | None:
+    """Whether a role (``REGION/ROLE``) may kms:Decrypt on that region's session key."""
+    from doctor import permissions as perm
+    from doctor.collectors import iam
+
+    region, _, name = ctx.param.partition("/")
+    key_arn = _key_arn(ctx)
+    if key_arn is None:
+        return None
+    role = ctx.fact(f"iam_role:{name}")
+    account = str(ctx.fact("credentials").get("account") or "")
+    principal = iam._role_principal(role, account)
+    context = perm.request_context(principal, region, str(ctx.fact("now")), {}, _kms_context(account))
+    return iam._access(ctx, principal, [perm.new_request("kms:Decrypt", key_arn, context, True)])
+
+
+@fact("node_kms_access", scope="target")
+def collect_node_kms_access(ctx: Context) -> dict[str, Any] | None:
+    """Whether the node's effective role may kms:Decrypt on the session key (shared by nodes with that role)."""
+    role = _node_role(ctx)
+    if role is None:
+        return None
+    value = ctx.fact(f"role_kms_access:{ctx.region}/{role['RoleName']}")
+    return value if isinstance(value, dict) else None
+
+
+def logging_requests(prefs: Preferences, region: str, account: str) -> list[tuple[str, str]]:
+    """(action, resource) pairs the node's role needs to write the configured session logs."""
+    wanted: list[tuple[str, str]] = []
+    if prefs.s3_bucket:
+        prefix = f"{prefs.s3_prefix}/" if prefs.s3_prefix else ""
+        wanted.append(("s3:PutObject", f"arn:aws:s3:::{prefs.s3_bucket}/{prefix}{EXAMPLE_SESSION}.log"))
+        wanted.append(("s3:GetEncryptionConfiguration", f"arn:aws:s3:::{prefs.s3_bucket}"))
+    if prefs.cloudwatch_group:
+        stream = (f"arn:aws:logs:{region}:{account}:log-group:{prefs.cloudwatch_group}:log-stream:"
+                  f"{EXAMPLE_SESSION}")
+        wanted.append(("logs:CreateLogStream", stream))
+        wanted.append(("logs:PutLogEvents", stream))
+    return wanted
+
+
+@fact("role_logging_access:*", scope="local")
+def collect_role_logging_access(ctx: Context) -> dict[str, Any] | None:
+    """What a role (``REGION/ROLE``) may do on that region's session-log destinations. None without logging."""
+    from doctor import permissions as perm
+    from doctor.collectors import iam
+
+    region, _, name = ctx.param.partition("/")
+    prefs = _preferences(ctx)
+    account = str(ctx.fact("credentials").get("account") or "")
+    wanted = logging_requests(prefs, region, account) if prefs is not None else []
+    if not wanted:
+        return None
+    role = ctx.fact(f"iam_role:{name}")
+    principal = iam._role_principal(role, account)
+    context = perm.request_context(principal, region, str(ctx.fact("now")), {})
+    return iam._access(ctx, principal, [perm.new_request(a, r, context, True) for a, r in wanted])
+
+
+@fact("node_logging_access", scope="target")
+def collect_node_logging_access(ctx: Context) -> dict[str, Any] | None:
+    """What the node's effective role may do on the session-log destinations (shared by nodes with that role)."""
+    prefs = _preferences(ctx)
+    if prefs is None or not (prefs.s3_bucket or prefs.cloudwatch_group):
+        return None
+    role = _node_role(ctx)
+    if role is None:
+        return None
+    value = ctx.fact(f"role_logging_access:{ctx.region}/{role['RoleName']}")
+    return value if isinstance(value, dict) else None

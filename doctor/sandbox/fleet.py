@@ -23,17 +23,33 @@ if TYPE_CHECKING:
     import boto3
 
 ACCOUNT_ID = "123456789012"
-REGIONS = ("us-east-1", "eu-west-1")
+#: Session Manager preferences are per region, so each region-wide fault has a region of its own.
+KMS_OFF_REGION = "us-west-2"  # preferences without kmsKeyId
+KEY_DISABLED_REGION = "us-east-2"  # preferences name a disabled key
+LOGGING_REGION = "ca-central-1"  # S3 logging with encryption required, to an unencrypted bucket
+PRIVATE_REGION = "eu-central-1"  # a private subnet reaching Systems Manager through VPC endpoints
+REGIONS = ("us-east-1", "eu-west-1", KMS_OFF_REGION, KEY_DISABLED_REGION, LOGGING_REGION, PRIVATE_REGION)
 #: Two running, registered instances share this Name tag in us-east-1.
 AMBIGUOUS_NAME = "app-dup"
 INSTANCE_ROLE = "SSMInstanceRole"
 INSTANCE_PROFILE = "SSMInstanceRole"
+#: A role with AmazonSSMManagedInstanceCore but no kms:Decrypt on the session key.
+NO_KMS_ROLE = "SSMInstanceRoleNoKms"
+NO_KMS_PROFILE = "SSMInstanceRoleNoKms"
+#: The session-log bucket of LOGGING_REGION; it has no default encryption.
+LOG_BUCKET = "ssm-doctor-sandbox-session-logs"
 SERVICE_ROLE = "SSMServiceRole"
+#: Permission faults: a role that cannot open Session Manager channels, and Default Host Management in one region.
+NO_MESSAGES_ROLE = "SSMRoleWithoutMessages"
+NO_MESSAGES_PROFILE = "SSMRoleWithoutMessages"
+DHMC_REGION = "eu-west-1"
+DHMC_ROLE = "AWSSystemsManagerDefaultEC2InstanceManagementRole"
+DHMC_POLICY_ARN = "arn:aws:iam::aws:policy/AmazonSSMManagedEC2InstanceDefaultPolicy"
 MANAGED_POLICY_NAME = "AmazonSSMManagedInstanceCore"
 MANAGED_POLICY_ARN = f"arn:aws:iam::aws:policy/{MANAGED_POLICY_NAME}"
 KMS_ALIAS = "alias/session-manager"
 PREFERENCES_DOCUMENT = "SSM-SessionManagerRunShell"
-ACTIVATION_TIER = {"us-east-1": "standard", "eu-west-1": "advanced"}
+ACTIVATION_TIER = {region: "standard" for region in REGIONS} | {"eu-west-1": "advanced"}
 
 
 @dataclass(frozen=True)
@@ -77,7 +93,7 @@ SCENARIOS: tuple[Scenario, ...] = (
         "db-02",
         "ec2",
         "blocked",
-        ("node.registered",),
+        ("node.registered", "node.identity"),
     ),
     Scenario("stopped", "Stopped instance", "us-east-1", "report-03", "ec2", "blocked", ("ec2.instance",)),
     Scenario(
@@ -106,6 +122,105 @@ SCENARIOS: tuple[Scenario, ...] = (
         "ec2",
         "ready",
         (),
+    ),
+    Scenario(
+        "kms-off",
+        "Session Manager preferences without KMS encryption",
+        KMS_OFF_REGION,
+        "kmsoff-01",
+        "ec2",
+        "blocked",
+        ("prefs.kms",),
+    ),
+    Scenario(
+        "kms-key-disabled",
+        "The preferences' KMS key is disabled",
+        KEY_DISABLED_REGION,
+        "keyoff-01",
+        "ec2",
+        "blocked",
+        ("kms.key",),
+    ),
+    Scenario(
+        "role-without-decrypt",
+        "Instance role without kms:Decrypt on the session key",
+        PRIVATE_REGION,
+        "nokms-01",
+        "ec2",
+        "blocked",
+        ("node.kms-decrypt",),
+    ),
+    Scenario(
+        "s3-logging-unencrypted",
+        "S3 session logging requires encryption, the bucket has none",
+        LOGGING_REGION,
+        "audit-01",
+        "ec2",
+        "blocked",
+        ("prefs.logging",),
+    ),
+    Scenario(
+        "private-no-endpoints",
+        "Private subnet without VPC endpoints; the agent never registered",
+        "us-east-1",
+        "vault-01",
+        "ec2",
+        "blocked",
+        ("node.registered", "network.path"),
+    ),
+    Scenario(
+        "private-endpoints",
+        "Private subnet reaching Systems Manager through VPC endpoints",
+        PRIVATE_REGION,
+        "private-01",
+        "ec2",
+        "ready",
+        (),
+    ),
+    Scenario(
+        "start-session-prod-tag",
+        "You may start sessions only on nodes tagged Env=dev; this one is Env=prod",
+        "us-east-1",
+        "billing-01",
+        "ec2",
+        "blocked",
+        ("caller.start-session",),
+    ),
+    Scenario(
+        "send-command-denied-node",
+        "An explicit Deny on ssm:SendCommand for this node",
+        "us-east-1",
+        "payroll-01",
+        "ec2",
+        "blocked",
+        ("caller.send-command",),
+    ),
+    Scenario(
+        "role-without-ssmmessages",
+        "Instance role without the ssmmessages actions: the agent is online but cannot open channels",
+        "us-east-1",
+        "reports-02",
+        "ec2",
+        "blocked",
+        ("node.connectable", "node.role-permissions"),
+    ),
+    Scenario(
+        "dhmc-no-profile",
+        "No instance profile; Default Host Management gives the node its role",
+        DHMC_REGION,
+        "dhmc-01",
+        "ec2",
+        "ready",
+        (),
+    ),
+    Scenario(
+        "dhmc-imdsv1",
+        "No instance profile and IMDSv1 allowed: Default Host Management cannot serve it",
+        DHMC_REGION,
+        "dhmc-02",
+        "ec2",
+        "blocked",
+        ("node.registered", "node.identity"),
     ),
 )
 
@@ -180,9 +295,38 @@ OPERATOR_POLICY: dict[str, Any] = {
                 "s3:GetEncryptionConfiguration",
             ],
             "Resource": "*",
-        }
+        },
+        {
+            "Sid": "StartSessionOnlyOnDevNodes",
+            "Effect": "Deny",
+            "Action": "ssm:StartSession",
+            "Resource": ["arn:aws:ec2:*:*:instance/*", "arn:aws:ssm:*:*:managed-instance/*"],
+            "Condition": {"StringNotEquals": {"ssm:resourceTag/Env": "dev"}, "Null": {"ssm:resourceTag/Env": "false"}},
+        },
     ],
 }
+
+
+#: What the instance roles may do for session logging (S3 and CloudWatch Logs).
+LOGGING_POLICY = json.dumps(
+    {
+        "Version": "2012-10-17",
+        "Statement": [
+            {"Effect": "Allow", "Action": "s3:PutObject", "Resource": f"arn:aws:s3:::{LOG_BUCKET}/*"},
+            {"Effect": "Allow", "Action": "s3:GetEncryptionConfiguration", "Resource": "*"},
+            {
+                "Effect": "Allow",
+                "Action": [
+                    "logs:CreateLogStream",
+                    "logs:PutLogEvents",
+                    "logs:DescribeLogGroups",
+                    "logs:DescribeLogStreams",
+                ],
+                "Resource": "*",
+            },
+        ],
+    }
+)
 
 
 def _trust(service: str) -> str:
@@ -200,16 +344,17 @@ def _trust(service: str) -> str:
     )
 
 
-def _preferences(kms_key_arn: str) -> str:
+def _preferences(kms_key_arn: str, s3_bucket: str = "", s3_encryption: bool | str = True) -> str:
+    """The preferences document; flags may be booleans or strings, as SSM Agent accepts both."""
     return json.dumps(
         {
             "schemaVersion": "1.0",
             "description": "Document to hold regional settings for Session Manager",
             "sessionType": "Standard_Stream",
             "inputs": {
-                "s3BucketName": "",
-                "s3KeyPrefix": "",
-                "s3EncryptionEnabled": True,
+                "s3BucketName": s3_bucket,
+                "s3KeyPrefix": "sessions/" if s3_bucket else "",
+                "s3EncryptionEnabled": s3_encryption,
                 "cloudWatchLogGroupName": "",
                 "cloudWatchEncryptionEnabled": True,
                 "cloudWatchStreamingEnabled": True,
@@ -260,8 +405,19 @@ class _Seeder:
         )
         iam.attach_role_policy(RoleName=INSTANCE_ROLE, PolicyArn=core_arn)
         iam.put_role_policy(RoleName=INSTANCE_ROLE, PolicyName="SessionManagerKmsDecrypt", PolicyDocument=decrypt)
+        iam.put_role_policy(RoleName=INSTANCE_ROLE, PolicyName="SessionManagerLogging", PolicyDocument=LOGGING_POLICY)
         iam.create_instance_profile(InstanceProfileName=INSTANCE_PROFILE)
         iam.add_role_to_instance_profile(InstanceProfileName=INSTANCE_PROFILE, RoleName=INSTANCE_ROLE)
+        # The same role without the KMS grant: sessions cannot decrypt the session key.
+        iam.create_role(
+            RoleName=NO_KMS_ROLE,
+            AssumeRolePolicyDocument=_trust("ec2.amazonaws.com"),
+            Description="Managed by Systems Manager, but may not use the session KMS key",
+        )
+        iam.attach_role_policy(RoleName=NO_KMS_ROLE, PolicyArn=core_arn)
+        iam.put_role_policy(RoleName=NO_KMS_ROLE, PolicyName="SessionManagerLogging", PolicyDocument=LOGGING_POLICY)
+        iam.create_instance_profile(InstanceProfileName=NO_KMS_PROFILE)
+        iam.add_role_to_instance_profile(InstanceProfileName=NO_KMS_PROFILE, RoleName=NO_KMS_ROLE)
         iam.create_role(
             RoleName=SERVICE_ROLE,
             AssumeRolePolicyDocument=_trust("ssm.amazonaws.com"),
@@ -290,6 +446,44 @@ class _Seeder:
             )
             return str(created["Policy"]["Arn"])
 
+    def permission_roles(self, kms_key_arns: list[str]) -> None:
+        """A role without the ssmmessages actions, and Default Host Management in DHMC_REGION."""
+        iam = self.client("iam", REGIONS[0])
+        no_messages = {
+            "Version": "2012-10-17",
+            "Statement": [
+                {"Sid": "AgentRegistration", "Effect": "Allow", "Action": "ssm:UpdateInstanceInformation",
+                 "Resource": "*"},
+                {"Sid": "RunCommand", "Effect": "Allow", "Action": "ec2messages:*", "Resource": "*"},
+                {"Sid": "SessionKey", "Effect": "Allow", "Action": "kms:Decrypt", "Resource": kms_key_arns},
+            ],
+        }
+        iam.create_role(
+            RoleName=NO_MESSAGES_ROLE,
+            AssumeRolePolicyDocument=_trust("ec2.amazonaws.com"),
+            Description="Registers with Systems Manager but may not open Session Manager channels",
+        )
+        iam.put_role_policy(RoleName=NO_MESSAGES_ROLE, PolicyName="AgentWithoutSessions",
+                            PolicyDocument=json.dumps(no_messages))
+        iam.create_instance_profile(InstanceProfileName=NO_MESSAGES_PROFILE)
+        iam.add_role_to_instance_profile(InstanceProfileName=NO_MESSAGES_PROFILE, RoleName=NO_MESSAGES_ROLE)
+
+        iam.create_role(RoleName=DHMC_ROLE, Path="/service-role/", AssumeRolePolicyDocument=_trust("ssm.amazonaws.com"),
+                        Description="Default Host Management Configuration role")
+        try:
+            iam.get_policy(PolicyArn=DHMC_POLICY_ARN)
+            iam.attach_role_policy(RoleName=DHMC_ROLE, PolicyArn=DHMC_POLICY_ARN)
+        except iam.exceptions.NoSuchEntityException:
+            iam.attach_role_policy(RoleName=DHMC_ROLE, PolicyArn=self._managed_instance_core(iam))
+        decrypt = {"Version": "2012-10-17",
+                   "Statement": [{"Effect": "Allow", "Action": "kms:Decrypt", "Resource": kms_key_arns}]}
+        iam.put_role_policy(RoleName=DHMC_ROLE, PolicyName="SessionManagerKmsDecrypt",
+                            PolicyDocument=json.dumps(decrypt))
+        self.client("ssm", DHMC_REGION).update_service_setting(
+            SettingId="/ssm/managed-instance/default-ec2-instance-management-role",
+            SettingValue=f"service-role/{DHMC_ROLE}",
+        )
+
     # -- per region -----------------------------------------------------------------
 
     def kms_key(self, region: str) -> str:
@@ -304,11 +498,21 @@ class _Seeder:
 
     def region_setup(self, region: str, kms_key_arn: str) -> None:
         ssm = self.client("ssm", region)
+        if region == KMS_OFF_REGION:
+            content = _preferences("")
+        elif region == LOGGING_REGION:
+            s3 = self.client("s3", region)
+            s3.create_bucket(Bucket=LOG_BUCKET, CreateBucketConfiguration={"LocationConstraint": region})
+            content = _preferences(kms_key_arn, s3_bucket=LOG_BUCKET, s3_encryption="true")
+        else:
+            content = _preferences(kms_key_arn)
+        if region == KEY_DISABLED_REGION:
+            self.client("kms", region).disable_key(KeyId=kms_key_arn.rsplit("/", 1)[-1])
         ssm.create_document(
             Name=PREFERENCES_DOCUMENT,
             DocumentType="Session",
             DocumentFormat="JSON",
-            Content=_preferences(kms_key_arn),
+            Content=content,
         )
         if ACTIVATION_TIER[region] != "standard":
             ssm.update_service_setting(
@@ -349,6 +553,41 @@ class _Seeder:
             ],
         )
         return subnet, group
+
+    def private_subnet(self, region: str, beside: str, group: str, endpoints: tuple[str, ...] = ()) -> str:
+        """A subnet in the VPC of ``beside`` whose route table has only the local route.
+
+        With ``endpoints``, interface endpoints (private DNS) for those services are added in it, with a
+        security group that admits HTTPS from the nodes' ``group``.
+        """
+        ec2 = self.client("ec2", region)
+        vpc = ec2.describe_subnets(SubnetIds=[beside])["Subnets"][0]["VpcId"]
+        subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.20.2.0/24", AvailabilityZone=f"{region}a")["Subnet"][
+            "SubnetId"
+        ]
+        table = ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
+        ec2.associate_route_table(RouteTableId=table, SubnetId=subnet)
+        ec2.create_tags(Resources=[subnet, table], Tags=[{"Key": "Name", "Value": "sandbox-private"}])
+        if endpoints:
+            endpoint_group = ec2.create_security_group(
+                GroupName="sandbox-endpoints", Description="HTTPS from managed nodes to VPC endpoints", VpcId=vpc
+            )["GroupId"]
+            ec2.authorize_security_group_ingress(
+                GroupId=endpoint_group,
+                IpPermissions=[
+                    {"IpProtocol": "tcp", "FromPort": 443, "ToPort": 443, "UserIdGroupPairs": [{"GroupId": group}]}
+                ],
+            )
+            for service in endpoints:
+                ec2.create_vpc_endpoint(
+                    VpcId=vpc,
+                    VpcEndpointType="Interface",
+                    ServiceName=f"com.amazonaws.{region}.{service}",
+                    SubnetIds=[subnet],
+                    SecurityGroupIds=[endpoint_group],
+                    PrivateDnsEnabled=True,
+                )
+        return str(subnet)
 
     def images(self, region: str) -> dict[str, str]:
         ec2 = self.client("ec2", region)
@@ -437,6 +676,47 @@ class _Seeder:
         return str(created["ActivationId"])
 
 
+def _seed_permission_faults(
+    s: _Seeder,
+    targets: dict[str, str],
+    account: str,
+    keys: dict[str, str],
+    subnet: str,
+    group: str,
+    image: str,
+    profile: str,
+) -> None:
+    """Nodes for the permission scenarios (the node's identity and role, and the caller's rights on a node)."""
+    s.permission_roles(list(keys.values()))
+    east = "us-east-1"
+    targets["start-session-prod-tag"] = s.instance(east, "billing-01", image, subnet, group, profile,
+                                                   tags={"Env": "prod"})
+    payroll = s.instance(east, "payroll-01", image, subnet, group, profile)
+    targets["send-command-denied-node"] = payroll
+    deny = {
+        "Version": "2012-10-17",
+        "Statement": [{
+            "Sid": "NoCommandsOnPayroll",
+            "Effect": "Deny",
+            "Action": "ssm:SendCommand",
+            "Resource": f"arn:aws:ec2:{east}:{account}:instance/{payroll}",
+        }],
+    }
+    s.client("iam", east).put_user_policy(UserName="moto", PolicyName="NoCommandsOnPayroll",
+                                          PolicyDocument=json.dumps(deny))
+    targets["role-without-ssmmessages"] = s.instance(
+        east, "reports-02", image, subnet, group, NO_MESSAGES_PROFILE, tags={"ssm-sandbox:connection": "notconnected"}
+    )
+    dhmc_subnet, dhmc_group = s.network(DHMC_REGION)
+    dhmc_image = s.images(DHMC_REGION)["Linux"]
+    # Default Host Management registers an IMDSv2-only instance with a recent agent, without a profile.
+    targets["dhmc-no-profile"] = s.instance(DHMC_REGION, "dhmc-01", dhmc_image, dhmc_subnet, dhmc_group, None,
+                                            tags={"ssm-sandbox:registered": "true"})
+    imdsv1 = s.instance(DHMC_REGION, "dhmc-02", dhmc_image, dhmc_subnet, dhmc_group, None)
+    s.client("ec2", DHMC_REGION).modify_instance_metadata_options(InstanceId=imdsv1, HttpTokens="optional")
+    targets["dhmc-imdsv1"] = imdsv1
+
+
 def seed(session: boto3.Session, endpoint_url: str | None = None) -> dict[str, str]:
     """Create the demo fleet; returns scenario key -> node id.
 
@@ -478,6 +758,34 @@ def seed(session: boto3.Session, endpoint_url: str | None = None) -> dict[str, s
         for _ in range(2):
             ec2(AMBIGUOUS_NAME, profile=profile)
         s.client("ec2", "us-east-1").stop_instances(InstanceIds=[targets["stopped"]])
+        # No route out and no endpoints: the agent could never register.
+        private = s.private_subnet("us-east-1", subnet, group)
+        targets["private-no-endpoints"] = s.instance(
+            "us-east-1", "vault-01", linux, private, group, profile, tags={"ssm-sandbox:registered": "false"}
+        )
+
+        # One healthy node in each region whose preferences hold a region-wide fault.
+        for region, key, name in (
+            (KMS_OFF_REGION, "kms-off", "kmsoff-01"),
+            (KEY_DISABLED_REGION, "kms-key-disabled", "keyoff-01"),
+            (LOGGING_REGION, "s3-logging-unencrypted", "audit-01"),
+        ):
+            region_subnet, region_group = s.network(region)
+            image = s.images(region)["Linux"]
+            targets[key] = s.instance(region, name, image, region_subnet, region_group, profile)
+
+        # A private subnet that reaches Systems Manager and KMS through interface endpoints.
+        public, nodes_group = s.network(PRIVATE_REGION)
+        inside = s.private_subnet(
+            PRIVATE_REGION, public, nodes_group, endpoints=("ssm", "ssmmessages", "ec2messages", "kms")
+        )
+        image = s.images(PRIVATE_REGION)["Linux"]
+        targets["private-endpoints"] = s.instance(PRIVATE_REGION, "private-01", image, inside, nodes_group, profile)
+        targets["role-without-decrypt"] = s.instance(
+            PRIVATE_REGION, "nokms-01", image, inside, nodes_group, NO_KMS_PROFILE
+        )
+
+        _seed_permission_faults(s, targets, account, keys, subnet, group, linux, profile)
 
         targets["hybrid-standard"] = s.hybrid_node(
             "us-east-1", s.activation("us-east-1"), "onprem-fs01", "Linux", "192.168.10.21"

@@ -386,7 +386,8 @@ def _resource_arn(service: str, params: Mapping[str, Any], region: str, account:
                 return key_id
             return f"arn:aws:kms:{region}:{account}:{'' if key_id.startswith('alias/') else 'key/'}{key_id}"
     if service == "sts":
-        return f"arn:aws:sts::{account}:*"
+        role_arn = params.get("RoleArn")
+        return role_arn if isinstance(role_arn, str) and role_arn else f"arn:aws:sts::{account}:*"
     if service == "s3":
         bucket = params.get("_s3_bucket", "")
         key = params.get("_s3_key", "")
@@ -424,6 +425,7 @@ def _after_setup(resp: Any) -> None:
             return
     decision = FAULTS.decide(service, operation)
     if decision is None:
+        _authorise(resp, service, operation, params)
         return
     protocol = _protocol(resp)
     if decision == "throttle":
@@ -1487,7 +1489,7 @@ def _operation_title(method_name: str) -> str:
     return "".join(part.capitalize() for part in method_name.split("_"))
 
 
-def check_not_native(response_class: type, names: Iterable[str] = ADDED_OPERATIONS) -> None:
+def check_not_native(response_class: type, names: Iterable[str] = ADDED_OPERATIONS, service: str = "ssm") -> None:
     """Raise RuntimeError if ``response_class`` already has one of ``names`` (not ours)."""
     for name in names:
         existing = getattr(response_class, name, None)
@@ -1495,8 +1497,8 @@ def check_not_native(response_class: type, names: Iterable[str] = ADDED_OPERATIO
             import moto
 
             raise RuntimeError(
-                f"moto {moto.__version__} now implements ssm:{_operation_title(name)} "
-                f"natively (SimpleSystemManagerResponse.{name}); the sandbox was built for "
+                f"moto {moto.__version__} now implements {service}:{_operation_title(name)} "
+                f"natively ({response_class.__name__}.{name}); the sandbox was built for "
                 f"moto {TESTED_MOTO} and would replace it. Review doctor/sandbox/moto_ext.py."
             )
 
@@ -1638,6 +1640,292 @@ def _wrap_setup_class(original: Callable[..., None]) -> Callable[..., None]:
     return setup_class
 
 
+# ---------------------------------------------------------------------------
+# ListTagsForResource for hybrid nodes
+
+
+def _wrap_list_tags_for_resource(original: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """moto does not know the tags of managed nodes registered in the sandbox."""
+
+    def list_tags_for_resource(self: Any) -> Any:
+        p = _params(self)
+        if p.get("ResourceType") == "ManagedInstance":
+            node = _managed_nodes(self.current_account, self.region).get(str(p.get("ResourceId", "")))
+            if node is not None:
+                return _result({"TagList": [{"Key": k, "Value": v} for k, v in sorted(node.tags.items())]})
+        return original(self)
+
+    list_tags_for_resource.__wrapped__ = original  # type: ignore[attr-defined]
+    setattr(list_tags_for_resource, _MARK, True)
+    return list_tags_for_resource
+
+
+# ---------------------------------------------------------------------------
+# IAM: SimulatePrincipalPolicy, and authorisation of principals that own access keys
+#
+# The simulation reads the principal's policies from moto's IAM backend (inline, attached, its groups',
+# its permissions boundary) and decides with ssm-doctor's own evaluator (doctor.iam), so it agrees with
+# the local evaluation by construction; what it checks is the plumbing around it (context entries,
+# policy reading, response shape). It answers in the shape IAM does: one EvaluationResult per action,
+# with ResourceSpecificResults per resource and MatchedStatements naming the source policy and the
+# statement's position in its text. A statement the evaluator cannot decide counts as not matching.
+
+
+@dataclass
+class _SourcePolicy:
+    name: str
+    kind: str  # SourcePolicyType: user, group, role, aws-managed, user-managed
+    text: str
+
+    @functools.cached_property
+    def document(self) -> Any:
+        for candidate in (self.text, _unquote(self.text)):
+            try:
+                return json.loads(candidate)
+            except ValueError:
+                continue
+        return self.text
+
+    @functools.cached_property
+    def spans(self) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+        return _statement_spans(self.text)
+
+
+def _unquote(text: str) -> str:
+    from urllib.parse import unquote
+
+    return unquote(text)
+
+
+def _line_column(text: str, offset: int) -> tuple[int, int]:
+    line = text.count("\n", 0, offset) + 1
+    return line, offset - (text.rfind("\n", 0, offset) + 1) + 1
+
+
+def _statement_spans(text: str) -> list[tuple[tuple[int, int], tuple[int, int]]]:
+    """Start and end (line, column) of each statement in a policy's JSON text."""
+    decoder = json.JSONDecoder()
+    match = re.search(r'"Statement"\s*:\s*', text)
+    if not match:
+        return []
+    i = match.end()
+    starts_ends: list[tuple[int, int]] = []
+    try:
+        if text[i] == "{":
+            _, end = decoder.raw_decode(text, i)
+            starts_ends.append((i, end))
+        elif text[i] == "[":
+            i += 1
+            while True:
+                while text[i] in " \t\r\n,":
+                    i += 1
+                if text[i] == "]":
+                    break
+                _, end = decoder.raw_decode(text, i)
+                starts_ends.append((i, end))
+                i = end
+    except (ValueError, IndexError):
+        return []
+    return [(_line_column(text, a), _line_column(text, b)) for a, b in starts_ends]
+
+
+def _iam_backend(account_id: str) -> Any:
+    from moto.iam.models import iam_backends
+
+    return iam_backends[account_id]["aws"]
+
+
+def _managed_source(policy: Any) -> _SourcePolicy:
+    default = next((v for v in policy.versions if v.is_default), policy.versions[-1])
+    kind = "aws-managed" if ":aws:policy/" in str(policy.arn) else "user-managed"
+    return _SourcePolicy(str(policy.name), kind, str(default.document))
+
+
+def _entity_policies(iam: Any, entity: Any, kind: str) -> tuple[list[_SourcePolicy], list[_SourcePolicy]]:
+    """An IAM user's or role's identity policies (with its groups') and its permissions boundary."""
+    identity = [_SourcePolicy(name, kind, str(text)) for name, text in entity.policies.items()]
+    identity += [_managed_source(p) for p in entity.managed_policies.values()]
+    if kind == "user":
+        for group in iam.get_groups_for_user(entity.name):
+            identity += [_SourcePolicy(name, "group", str(text)) for name, text in group.policies.items()]
+            identity += [_managed_source(p) for p in group.managed_policies.values()]
+    boundary: list[_SourcePolicy] = []
+    boundary_arn = getattr(entity, "permissions_boundary_arn", None)
+    if boundary_arn:
+        with contextlib.suppress(Exception):
+            boundary.append(_managed_source(iam.get_policy(boundary_arn)))
+    return identity, boundary
+
+
+def _iam_entity(iam: Any, arn: str) -> tuple[Any, str]:
+    """The user or role an ARN names, and its kind; raises IAM's NoSuchEntity."""
+    from moto.iam.exceptions import NotFoundException
+
+    kind = arn.split(":", 5)[-1].split("/", 1)[0] if arn.count(":") >= 5 else ""
+    name = arn.rsplit("/", 1)[-1]
+    try:
+        if kind == "user":
+            user = iam.get_user(name)
+            if user.arn == arn:
+                return user, "user"
+        elif kind == "role":
+            return iam.get_role_by_arn(arn), "role"
+    except Exception:
+        pass
+    raise NotFoundException(f"The {kind or 'principal'} with ARN {arn} cannot be found.")
+
+
+def _relevant(document: Any, action: str) -> list[Mapping[str, Any]]:
+    """Statements of a document whose Action (or NotAction) covers ``action``."""
+    if not isinstance(document, Mapping):
+        return []
+    raw = document.get("Statement")
+    statements = [raw] if isinstance(raw, Mapping) else [s for s in raw or [] if isinstance(s, Mapping)]
+    out = []
+    for st in statements:
+        key = "Action" if "Action" in st else "NotAction"
+        patterns = st.get(key)
+        patterns = [patterns] if isinstance(patterns, str) else [str(x) for x in patterns or []]
+        hit = any(fnmatch.fnmatchcase(action.lower(), p.lower()) for p in patterns)
+        if hit == (key == "Action"):
+            out.append(st)
+    return out
+
+
+def _simulate_one(
+    identity: list[_SourcePolicy],
+    boundary: list[_SourcePolicy],
+    source_arn: str,
+    action: str,
+    resource: str,
+    context: dict[str, str | list[str]],
+) -> dict[str, Any]:
+    from doctor.iam import Policy, Request, evaluate
+    from doctor.permissions import condition_keys
+
+    request = Request(action, resource, context, principal_arn=source_arn)
+    ident = [Policy(f"#{i}", p.document) for i, p in enumerate(identity)]
+    bound = [Policy(f"#b{i}", p.document) for i, p in enumerate(boundary)]
+    decision = evaluate(request, ident, bound)
+    verdict = decision.decision if decision.decision in ("allowed", "explicitDeny") else "implicitDeny"
+    matched = []
+    for ref in decision.deciding:
+        if not ref.policy.startswith("#") or ref.policy.startswith("#b"):
+            continue
+        source = identity[int(ref.policy[1:])]
+        item: dict[str, Any] = {"SourcePolicyId": source.name, "SourcePolicyType": source.kind}
+        if ref.index < len(source.spans):
+            (l1, c1), (l2, c2) = source.spans[ref.index]
+            item["StartPosition"] = {"Line": l1, "Column": c1}
+            item["EndPosition"] = {"Line": l2, "Column": c2}
+        matched.append(item)
+    provided = {k.lower() for k in context}
+    derived = {"aws:principalaccount", "aws:principalarn", "aws:principaltype"}
+    if ":user/" in source_arn:
+        derived.add("aws:username")
+    docs = [{"Statement": _relevant(p.document, action)} for p in identity + boundary]
+    missing = sorted(k for k in condition_keys(docs) if k.lower() not in provided | derived)
+    result: dict[str, Any] = {"EvalResourceName": resource, "EvalResourceDecision": verdict,
+                              "MatchedStatements": matched, "MissingContextValues": missing}
+    if boundary:
+        allowed = evaluate(Request(action, resource, context, principal_arn=source_arn), bound).allowed
+        result["PermissionsBoundaryDecisionDetail"] = {"AllowedByPermissionsBoundary": allowed}
+    return result
+
+
+_RESTRICTIVE = {"explicitDeny": 2, "implicitDeny": 1, "allowed": 0}
+
+
+def _op_simulate_principal_policy(self: Any) -> Any:
+    p = self._get_params()
+    source_arn = str(p.get("PolicySourceArn", ""))
+    actions = [str(a) for a in p.get("ActionNames") or []]
+    if not actions:
+        raise _validation("ActionNames is required.")
+    resources = [str(r) for r in p.get("ResourceArns") or []] or ["*"]
+    context: dict[str, str | list[str]] = {}
+    for entry in p.get("ContextEntries") or []:
+        values = [str(v) for v in entry.get("ContextKeyValues") or []]
+        context[str(entry.get("ContextKeyName"))] = values[0] if len(values) == 1 else values
+    iam = _iam_backend(self.current_account)
+    entity, kind = _iam_entity(iam, source_arn)
+    identity, boundary = _entity_policies(iam, entity, kind)
+    results = []
+    for action in actions:
+        per_resource = [_simulate_one(identity, boundary, source_arn, action, r, context) for r in resources]
+        worst = max(per_resource, key=lambda r: _RESTRICTIVE[r["EvalResourceDecision"]])
+        result: dict[str, Any] = {
+            "EvalActionName": action,
+            "EvalResourceName": resources[0] if len(resources) == 1 else "*",
+            "EvalDecision": worst["EvalResourceDecision"],
+            "MatchedStatements": worst["MatchedStatements"],
+            "MissingContextValues": sorted({k for r in per_resource for k in r["MissingContextValues"]}),
+            "ResourceSpecificResults": [
+                {k: v for k, v in r.items() if k != "PermissionsBoundaryDecisionDetail"} for r in per_resource
+            ],
+        }
+        if "PermissionsBoundaryDecisionDetail" in worst:
+            result["PermissionsBoundaryDecisionDetail"] = worst["PermissionsBoundaryDecisionDetail"]
+        results.append(result)
+    return _result({"EvaluationResults": results, "IsTruncated": False})
+
+
+#: IAM operations moto lacks; install() refuses if moto has any of them natively.
+ADDED_IAM_OPERATIONS: dict[str, Callable[[Any], Any]] = {
+    "simulate_principal_policy": _op_simulate_principal_policy,
+}
+
+
+def _key_principal(account_id: str, access_key: str) -> tuple[str, list[_SourcePolicy], list[_SourcePolicy]] | None:
+    """The IAM user or assumed role that owns an access key, with its policies; None for other keys."""
+    iam = _iam_backend(account_id)
+    user = iam.get_user_from_access_key_id(access_key)
+    if user is not None:
+        identity, boundary = _entity_policies(iam, user, "user")
+        return str(user.arn), identity, boundary
+    from moto.sts.models import sts_backends
+
+    assumed = sts_backends[account_id]["aws"].get_assumed_role_from_access_key(access_key)
+    if assumed is None:
+        return None
+    try:
+        role = iam.get_role_by_arn(assumed.role_arn)
+    except Exception:
+        return str(assumed.arn), [], []
+    identity, boundary = _entity_policies(iam, role, "role")
+    return str(assumed.arn), identity, boundary
+
+
+def _authorise(resp: Any, service: str, operation: str, params: Mapping[str, Any]) -> None:
+    """Requests signed with an IAM user's (or an assumed role's) access key must be allowed by its policies.
+
+    The sandbox's default credentials belong to no IAM user and are never checked. Resources are the ones
+    `_resource_arn` derives, and only ``aws:RequestedRegion`` is in the request context, so this is coarser
+    than AWS (an undecidable request is let through); sts:GetCallerIdentity is always allowed, as in AWS.
+    """
+    if not operation or (service == "sts" and operation == "GetCallerIdentity"):
+        return
+    access_key = getattr(resp, "access_key", None)
+    if not access_key:
+        return
+    try:
+        found = _key_principal(resp.current_account, str(access_key))
+    except Exception:
+        return
+    if found is None:
+        return
+    from doctor.iam import Policy, Request, evaluate
+
+    arn, identity, boundary = found
+    action = f"{service}:{operation}"
+    resource = _resource_arn(service, params, resp.region, resp.current_account)
+    request = Request(action, resource, {"aws:RequestedRegion": resp.region}, principal_arn=arn)
+    decision = evaluate(request, [Policy(p.name, p.document) for p in identity],
+                        [Policy(p.name, p.document) for p in boundary])
+    if decision.decision in ("explicitDeny", "implicitDeny"):
+        raise _deny_error(_protocol(resp), arn, action, resource)
+
+
 _INSTALLED = False
 
 
@@ -1664,6 +1952,16 @@ def install() -> None:
                 )
             if not getattr(ssm_response.send_command, _MARK, False):
                 ssm_response.send_command = _wrap_send_command(ssm_response.send_command)  # type: ignore[method-assign, assignment]
+            if not getattr(ssm_response.list_tags_for_resource, _MARK, False):
+                ssm_response.list_tags_for_resource = _wrap_list_tags_for_resource(  # type: ignore[method-assign, assignment]
+                    ssm_response.list_tags_for_resource
+                )
+            from moto.iam.responses import IamResponse as iam_response
+
+            check_not_native(iam_response, ADDED_IAM_OPERATIONS, service="iam")
+            for name, func in ADDED_IAM_OPERATIONS.items():
+                setattr(func, _MARK, True)
+                setattr(iam_response, name, func)
             if not getattr(BaseResponse.setup_class, _MARK, False):
                 BaseResponse.setup_class = _wrap_setup_class(BaseResponse.setup_class)  # type: ignore[method-assign, assignment]
             _INSTALLED = True
