@@ -60,7 +60,7 @@ def main() -> None:
             report = diagnose(plan_, FactStore(aws, Options(user="admin")), [target], max_workers=1)
             per_node.append((time.perf_counter() - t0, sum(report.aws_calls.values()), target, report))
         show("one node, cold facts (in-process moto)", [p[0] for p in per_node])
-        for elapsed, calls, target, report in per_node:
+        for elapsed, calls, _target, report in per_node:
             t = report.targets[0]
             print(f"   {t.target:<22} {t.verdict.value:<10} {calls:3d} AWS calls  {elapsed * 1000:6.0f} ms")
         aws = Aws(region=sandbox.region)

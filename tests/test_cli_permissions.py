@@ -333,3 +333,35 @@ def test_doctor_policy_covers_every_call_in_the_collectors() -> None:
     actions = {iam_action(op) for op in _collector_calls()}
     assert "iam:SimulatePrincipalPolicy" in actions and "iam:GetGroupPolicy" in actions
     assert actions <= set(doctor_actions()), actions - set(doctor_actions())
+
+
+# --------------------------------------------------------------------------- the sandbox's simulation
+
+
+def test_sandbox_simulation_answers_in_iam_shape(sandbox_http: Any, callers: Callers) -> None:
+    env = callers.user({"Version": "2012-10-17", "Statement": [
+        statement("Allow", "ssm:StartSession", "arn:aws:ec2:*:*:instance/*",
+                  Condition={"StringEquals": {"ssm:resourceTag/Env": "dev"}}),
+        statement("Deny", "ssm:StartSession", DOC, Sid="NoResets")]})
+    iam: Any = callers.iam
+    user_arn = f"arn:aws:iam::{ACCOUNT_ID}:user/{env['SSM_TEST_USER']}"
+    node_arn = f"arn:aws:ec2:us-east-1:{ACCOUNT_ID}:instance/{node(sandbox_http, 'healthy-linux')}"
+    doc_arn = "arn:aws:ssm:us-east-1::document/AWS-PasswordReset"
+    results = iam.simulate_principal_policy(
+        PolicySourceArn=user_arn, ActionNames=["ssm:StartSession"], ResourceArns=[node_arn, doc_arn],
+        ContextEntries=[{"ContextKeyName": "ssm:resourceTag/Env", "ContextKeyValues": ["dev"],
+                         "ContextKeyType": "string"}])["EvaluationResults"]
+    assert len(results) == 1 and results[0]["EvalActionName"] == "ssm:StartSession"
+    assert results[0]["EvalDecision"] == "explicitDeny"  # the most restrictive over the resources
+    per_resource = {r["EvalResourceName"]: r for r in results[0]["ResourceSpecificResults"]}
+    assert per_resource[node_arn]["EvalResourceDecision"] == "allowed"
+    assert per_resource[doc_arn]["EvalResourceDecision"] == "explicitDeny"
+    matched = per_resource[doc_arn]["MatchedStatements"][0]
+    assert (matched["SourcePolicyId"], matched["SourcePolicyType"]) == ("policy0", "user")
+    assert matched["StartPosition"]["Line"] >= 1 and matched["StartPosition"]["Column"] > 1
+    missing = iam.simulate_principal_policy(PolicySourceArn=user_arn, ActionNames=["ssm:StartSession"],
+                                            ResourceArns=[node_arn])["EvaluationResults"][0]
+    assert missing["EvalDecision"] == "implicitDeny" and missing["MissingContextValues"] == ["ssm:resourceTag/Env"]
+    with pytest.raises(iam.exceptions.NoSuchEntityException):
+        iam.simulate_principal_policy(PolicySourceArn=f"arn:aws:iam::{ACCOUNT_ID}:user/nobody",
+                                      ActionNames=["ssm:StartSession"])

@@ -17,7 +17,7 @@ import pytest
 from doctor.sandbox.fleet import (
     KEY_DISABLED_REGION,
     KMS_OFF_REGION,
-    LOG_BUCKET,
+    LOG_BUCKET_PREFIX,
     LOGGING_REGION,
     NO_KMS_ROLE,
     OPERATOR_POLICY,
@@ -87,9 +87,12 @@ def test_unencrypted_log_bucket_is_prefs_logging(cli: CLI, sandbox_http: Any) ->
     assert res.code == 1, res.stdout
     assert res.target()["root_causes"] == ["prefs.logging"]
     check = res.check("prefs.logging")
-    assert LOG_BUCKET in check["summary"] and "encryption is not set up" in check["summary"]
+    bucket = check["evidence"]["s3"]["bucket"]
+    assert bucket.startswith(LOG_BUCKET_PREFIX) and bucket in check["summary"]
+    assert "encryption is not set up" in check["summary"]
     assert check["evidence"]["s3"]["encryption_required"] is True
-    assert check["remediation"]["commands"][0].startswith(f"aws s3api put-bucket-encryption --bucket {LOG_BUCKET}")
+    assert check["evidence"]["region"] == LOGGING_REGION
+    assert check["remediation"]["commands"][0].startswith(f"aws s3api put-bucket-encryption --bucket {bucket} ")
     # The bucket's region needs the s3 path too, and the node has it through the internet gateway.
     assert "s3" in res.check("network.path")["evidence"]["services"]
 

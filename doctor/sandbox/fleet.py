@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import secrets
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
@@ -36,8 +37,9 @@ INSTANCE_PROFILE = "SSMInstanceRole"
 #: A role with AmazonSSMManagedInstanceCore but no kms:Decrypt on the session key.
 NO_KMS_ROLE = "SSMInstanceRoleNoKms"
 NO_KMS_PROFILE = "SSMInstanceRoleNoKms"
-#: The session-log bucket of LOGGING_REGION; it has no default encryption.
-LOG_BUCKET = "ssm-doctor-sandbox-session-logs"
+#: The session-log bucket of LOGGING_REGION (it has no default encryption) is named with this prefix and a random
+#: suffix: moto keeps S3 bucket names process-wide, so two sandboxes open at once cannot share a name.
+LOG_BUCKET_PREFIX = "ssm-doctor-sandbox-logs-"
 SERVICE_ROLE = "SSMServiceRole"
 #: Permission faults: a role that cannot open Session Manager channels, and Default Host Management in one region.
 NO_MESSAGES_ROLE = "SSMRoleWithoutMessages"
@@ -312,7 +314,7 @@ LOGGING_POLICY = json.dumps(
     {
         "Version": "2012-10-17",
         "Statement": [
-            {"Effect": "Allow", "Action": "s3:PutObject", "Resource": f"arn:aws:s3:::{LOG_BUCKET}/*"},
+            {"Effect": "Allow", "Action": "s3:PutObject", "Resource": f"arn:aws:s3:::{LOG_BUCKET_PREFIX}*/*"},
             {"Effect": "Allow", "Action": "s3:GetEncryptionConfiguration", "Resource": "*"},
             {
                 "Effect": "Allow",
@@ -502,8 +504,9 @@ class _Seeder:
             content = _preferences("")
         elif region == LOGGING_REGION:
             s3 = self.client("s3", region)
-            s3.create_bucket(Bucket=LOG_BUCKET, CreateBucketConfiguration={"LocationConstraint": region})
-            content = _preferences(kms_key_arn, s3_bucket=LOG_BUCKET, s3_encryption="true")
+            bucket = LOG_BUCKET_PREFIX + secrets.token_hex(4)
+            s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": region})
+            content = _preferences(kms_key_arn, s3_bucket=bucket, s3_encryption="true")
         else:
             content = _preferences(kms_key_arn)
         if region == KEY_DISABLED_REGION:

@@ -11,7 +11,12 @@ Besides the missing operations it adds CreateActivation/DescribeActivations/
 DeleteActivation, and wraps two native ones: SendCommand (moto sends a command given only
 InstanceIds to every instance in the region; an ``AWS-UpdateSSMAgent`` command that will
 report Success updates the node's agent version, see `_record_agent_update`) and
-PutParameter (see below).
+PutParameter (see below). ListTagsForResource also answers for sandbox-registered managed nodes.
+
+IAM: it adds SimulatePrincipalPolicy (decided by ssm-doctor's own evaluator over the principal's policies in
+moto's IAM backend, see `_op_simulate_principal_policy`), and requests signed with the access key of an IAM
+user or assumed role are checked against that principal's policies (`_authorise`), so a caller without a
+permission gets AccessDenied as in AWS. The default sandbox credentials belong to no user and are never checked.
 
 Control channel over plain SSM parameters (never throttled or denied; Parameter Store
 reserves names starting with "ssm", so the sandbox stores these itself):
