@@ -239,13 +239,13 @@ def _finish(
 
 @app.command("checks")
 def checks_cmd(
-    fmt: Annotated[str, typer.Option("--format", "-f", help="text, json, dot or mermaid")] = "text",
+    fmt: Annotated[str, typer.Option("--format", "-f", help="text, json, dot, mermaid or markdown")] = "text",
 ) -> None:
     """Print the check catalogue and its dependency graph."""
     from reports.catalogue import render_catalogue
 
-    if fmt not in ("text", "json", "dot", "mermaid"):
-        raise UsageError(f"unknown format {fmt!r}; choose text, json, dot or mermaid")
+    if fmt not in ("text", "json", "dot", "mermaid", "markdown"):
+        raise UsageError(f"unknown format {fmt!r}; choose text, json, dot, mermaid or markdown")
     sys.stdout.write(render_catalogue(fmt))
 
 

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from checks.problems import problem_url
+
+if TYPE_CHECKING:
+    from doctor.engine import CheckSpec
 
 
 def render_catalogue(fmt: str) -> str:
@@ -35,6 +40,8 @@ def render_catalogue(fmt: str) -> str:
         for a, b in graph.edges:
             lines.append(f"  {ids[a]} --> {ids[b]}")
         return "\n".join(lines) + "\n"
+    if fmt == "markdown":
+        return catalogue_markdown(all_specs)
     out = []
     width = max(len(s.id) for s in all_specs)
     for s in all_specs:
@@ -43,3 +50,15 @@ def render_catalogue(fmt: str) -> str:
         out.append(f"{s.id:<{width}}  {s.title}{scope}{req}")
         out.append(f"{'':<{width}}  problem: {s.problem} · {problem_url(s.problem)}")
     return "\n".join(out) + "\n"
+
+
+def catalogue_markdown(all_specs: Sequence[CheckSpec]) -> str:
+    """The catalogue as a Markdown table (the README's copy is kept in step with it by a test)."""
+    rows = ["| id | holds when healthy | requires | applies to | problem |", "|---|---|---|---|---|"]
+    for s in all_specs:
+        everywhere = s.applies_to == frozenset({"ec2", "hybrid"})
+        scope = "all nodes" if everywhere else "/".join(sorted(s.applies_to)) + " only"
+        requires = ", ".join(f"`{r}`" for r in s.requires) or "—"
+        rows.append(f"| [`{s.id}`]({s.doc}) | {s.title} | {requires} | {scope} | "
+                    f"[{s.problem}]({problem_url(s.problem)}) |")
+    return "\n".join(rows) + "\n"

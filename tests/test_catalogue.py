@@ -97,3 +97,10 @@ def test_every_check_has_a_failing_fixture_with_remediation() -> None:
     text = "\n".join(p.read_text() for p in TESTS.glob("test_checks_*.py"))
     for spec in specs():
         assert f'"{spec.id}"' in text, f"no fixture test mentions {spec.id}"
+
+
+def test_readme_lists_the_catalogue_as_it_is() -> None:
+    from reports.catalogue import render_catalogue
+
+    readme = (TESTS.parent / "README.md").read_text(encoding="utf-8")
+    assert render_catalogue("markdown") in readme, "regenerate with: ssm-doctor checks --format markdown"
