@@ -150,7 +150,9 @@ def node_online(instance_info: dict[str, Any], now: str, target: Target) -> Outc
 
 
 def _age_text(age: timedelta) -> str:
-    minutes = int(age.total_seconds() // 60)
+    minutes = max(0, int(age.total_seconds() // 60))  # a clock slightly ahead of ours is "0 minutes", not negative
+    if minutes == 1:
+        return "1 minute"
     if minutes < 120:
         return f"{minutes} minutes"
     hours = minutes // 60

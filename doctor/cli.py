@@ -171,6 +171,8 @@ def pwreset(
     options = Options(user=user)
     if reset and not user:
         raise UsageError("--reset needs --user NAME: the local user whose password to reset")
+    if reset and (only_ids or skip_ids) and not force:
+        raise UsageError("--reset needs the whole diagnosis: drop --only/--skip, or pass --force to reset anyway")
 
     if from_facts:
         import json

@@ -157,8 +157,10 @@ class FixContext:
         progress: Progress | None = None,
         sleep: Callable[[float], None] = time.sleep,
         clock: Callable[[], float] = time.monotonic,
+        diagnosis: TargetReport | None = None,
     ) -> None:
         self.aws = aws
+        self.diagnosis = diagnosis
         self.target = target
         self.options = options
         self.account = account
@@ -166,6 +168,12 @@ class FixContext:
         self.progress = progress or (lambda message: None)
         self.sleep = sleep
         self.clock = clock
+
+    def finding(self, check_id: str) -> Finding | None:
+        """The diagnosis's finding for another check, when the diagnosis is known."""
+        if self.diagnosis is None:
+            return None
+        return next((f for f in self.diagnosis.findings if f.id == check_id), None)
 
     def read(self, service: str, operation: str, expect: Mapping[str, Any] | None = None, **params: Any) -> Any:
         """A read-only call (Describe/Get/List); errors raise UnavailableError."""
@@ -208,6 +216,10 @@ def _ec2_instance(ctx: FixContext) -> dict[str, Any] | None:
 def update_agent(ctx: FixContext, finding: Finding) -> Proposal:
     """Run AWS-UpdateSSMAgent on the node (Run Command), then follow the invocation."""
     node_id, region = ctx.target.id, ctx.target.region
+    caller = ctx.finding("caller.send-command")
+    if caller is not None and caller.status is Status.FAIL:
+        raise Refused(f"you may not run commands on {node_id}, so the update cannot be sent: {caller.summary} "
+                      "(see caller.send-command)")
     info = _instance_info(ctx)
     if info is None:
         raise Refused(f"{node_id} is not registered with Systems Manager in {region}, so Run Command cannot "
@@ -344,10 +356,6 @@ def associate_instance_profile(ctx: FixContext, finding: Finding) -> Proposal:
     if ctx.target.kind != "ec2":
         raise Refused("a hybrid node's identity is its activation's role; register it again with an activation "
                       "whose role exists")
-    wanted = ctx.options.instance_profile
-    if not wanted:
-        raise Refused("needs --instance-profile NAME: an existing instance profile whose role has "
-                      f"{MANAGED_INSTANCE_CORE}")
     instance = _ec2_instance(ctx)
     if instance is None:
         raise Refused(f"no EC2 instance {node_id} in {ctx.target.region}")
@@ -355,13 +363,25 @@ def associate_instance_profile(ctx: FixContext, finding: Finding) -> Proposal:
     if current:
         raise Refused(f"{node_id} already has instance profile {_last_segment(str(current))}; replacing it is "
                       "not done automatically (aws ec2 replace-iam-instance-profile-association)")
+    wanted = ctx.options.instance_profile
+    if not wanted:
+        raise Refused("needs --instance-profile NAME: an existing instance profile whose role trusts "
+                      f"ec2.amazonaws.com and has {MANAGED_INSTANCE_CORE}")
     name = _last_segment(wanted) if wanted.startswith("arn:") else wanted
     profile = ctx.read("iam", "get_instance_profile", expect={"NoSuchEntity": None}, InstanceProfileName=name)
     if profile is None:
         raise Refused(f"instance profile {name!r} does not exist in this account")
+    found_arn = str((profile.get("InstanceProfile") or {}).get("Arn") or "")
+    if wanted.startswith("arn:") and found_arn and found_arn != wanted:
+        raise Refused(f"{wanted} is not the instance profile of that name in this account ({found_arn}); "
+                      "an instance can only use a profile of its own account")
     roles = (profile.get("InstanceProfile") or {}).get("Roles") or []
     if not roles:
         raise Refused(f"instance profile {name} holds no role, so it would give the instance no identity")
+    if not trusts_service(roles[0].get("AssumeRolePolicyDocument"), "ec2.amazonaws.com"):
+        raise Refused(f"role {roles[0]['RoleName']} in instance profile {name} does not trust ec2.amazonaws.com, "
+                      "so the instance could not assume it; fix its trust policy (aws iam "
+                      "update-assume-role-policy) or pick another profile")
     spec = {"Arn": wanted} if wanted.startswith("arn:") else {"Name": wanted}
     call = ApiCall("ec2", "AssociateIamInstanceProfile", {"IamInstanceProfile": spec, "InstanceId": node_id})
 
@@ -372,8 +392,34 @@ def associate_instance_profile(ctx: FixContext, finding: Finding) -> Proposal:
                        ("SSM Agent picks up the new identity within about half an hour; restarting it makes "
                         "that immediate.",))
 
+    notes = (f"the next diagnosis checks what role {roles[0]['RoleName']} allows (node.role-permissions)",)
     return Proposal("node.identity", f"Associate instance profile {name} (role {roles[0]['RoleName']}) "
-                    f"with {node_id}", (call,), run=run)
+                    f"with {node_id}", (call,), notes, run=run)
+
+
+def trusts_service(document: Any, service: str) -> bool:
+    """Whether a role's trust policy (a dict, or its JSON text, maybe URL-encoded) lets ``service`` assume it."""
+    if isinstance(document, str):
+        from urllib.parse import unquote
+
+        try:
+            document = json.loads(unquote(document))
+        except ValueError:
+            return False
+    if not isinstance(document, dict):
+        return False
+    statements = document.get("Statement") or []
+    for st in statements if isinstance(statements, list) else [statements]:
+        if not isinstance(st, dict) or st.get("Effect") != "Allow":
+            continue
+        principal = st.get("Principal")
+        services = principal.get("Service", []) if isinstance(principal, dict) else []
+        services = [services] if isinstance(services, str) else services
+        actions = st.get("Action", [])
+        actions = [actions] if isinstance(actions, str) else actions
+        if service in services and any(a in ("sts:AssumeRole", "sts:*", "*") for a in actions):
+            return True
+    return False
 
 
 # --- prefs.kms -----------------------------------------------------------------------------------
@@ -595,7 +641,8 @@ def run_fix(
     before = report.targets[0]
     arn = report.caller.arn
     ctx = FixContext(aws, target, options, account=report.caller.account,
-                     partition=arn.split(":")[1] if arn.startswith("arn:") else "aws", progress=progress)
+                     partition=arn.split(":")[1] if arn.startswith("arn:") else "aws", progress=progress,
+                     diagnosis=before)
     proposals, manual = plan_fixes(ctx, before)
     stream.write(render_plan(before, proposals, manual, apply))
     stream.flush()

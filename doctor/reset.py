@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 
 DOCUMENT = "AWS-PasswordReset"
 ENV_VAR = "AWS_SSM_START_SESSION_RESPONSE"
+PLUGIN_VERSION_TIMEOUT = 15.0
 
 
 def _say(message: str, stream: TextIO | None = None) -> None:
@@ -124,7 +125,7 @@ def run_reset(
          f"  ssm:StartSession, then session-manager-plugin asks you for the new password twice.")
     if not yes and not confirm("Start the password reset session?"):
         _say("ssm-doctor: cancelled; nothing was changed")
-        return EXIT_USAGE
+        return EXIT_BLOCKED
 
     client = aws.client("ssm", target.region)
     request: dict[str, Any] = {
@@ -157,7 +158,8 @@ def run_reset(
 
     plugin = plugin_command() or PLUGIN_NAME
     try:
-        version_out = subprocess.check_output([plugin, "--version"], text=True, stdin=subprocess.DEVNULL)
+        version_out = subprocess.check_output([plugin, "--version"], text=True, stdin=subprocess.DEVNULL,
+                                              timeout=PLUGIN_VERSION_TIMEOUT)
     except OSError as exc:
         if exc.errno == errno.ENOENT:
             terminate("session-manager-plugin was not found")
@@ -166,6 +168,9 @@ def run_reset(
         return EXIT_BLOCKED
     except subprocess.CalledProcessError as exc:
         terminate(f"session-manager-plugin --version failed with exit code {exc.returncode}")
+        return EXIT_BLOCKED
+    except subprocess.TimeoutExpired:
+        terminate(f"session-manager-plugin --version gave no answer in {PLUGIN_VERSION_TIMEOUT:g} s")
         return EXIT_BLOCKED
 
     argv, env = build_plugin_call(
@@ -177,5 +182,8 @@ def run_reset(
     except OSError as exc:
         terminate(f"session-manager-plugin could not be started ({exc.strerror})")
         return EXIT_INTERNAL
+    if code < 0:  # killed by a signal: report it the way a shell does
+        _say(f"Session {session_id} ended; session-manager-plugin was killed by signal {-code}")
+        return 128 - code
     _say(f"Session {session_id} ended; session-manager-plugin exited with code {code}")
     return code

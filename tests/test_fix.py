@@ -211,6 +211,18 @@ class TestRemedies:
         assert "[node.online] fail" in res.stdout  # no automated remedy: listed as manual
         assert _commands_for(node.id) == []
 
+    def test_agent_update_refused_when_the_caller_may_not_send_commands(self, fleet: Sandbox) -> None:
+        node = target_of(fleet, "old-agent")
+        denied = Finding(id="caller.send-command", title="t", status=Status.FAIL, problem="p", doc_url="u",
+                         area="caller", summary="You may not run ssm:SendCommand on the node")
+        report = TargetReport(node.id, (failing("agent.version"), denied))
+        aws = Aws(region=REGION)
+        ctx = FixContext(aws, node, FixOptions(), account=ACCOUNT_ID, diagnosis=report)
+        [proposal], _ = plan_fixes(ctx, report)
+        assert not proposal.ready
+        assert "you may not run commands" in proposal.refused and "caller.send-command" in proposal.refused
+        assert aws.calls == {} or all(READ_ONLY.match(op) for op in aws.calls)
+
     def test_agent_update_that_fails_is_reported(self, fleet: Sandbox, capsys: pytest.CaptureFixture[str]) -> None:
         node = clone(fleet, "old-agent")
         moto_ext.set_command_result(ACCOUNT_ID, REGION, "Failed", "Insufficient available disk space", node.id)
@@ -345,7 +357,26 @@ class TestRemedies:
         assert "already has instance profile" in propose(ctx, failing("node.identity")).refused
         ctx, _ = context(aws, target_of(fleet, "hybrid-standard"), instance_profile=INSTANCE_PROFILE)
         assert "hybrid" in propose(ctx, failing("node.identity")).refused
+        # an instance that has a profile already is refused for that, with or without --instance-profile
+        ctx, _ = context(aws, target_of(fleet, "healthy-linux"))
+        assert "already has instance profile" in propose(ctx, failing("node.identity")).refused
+        other_account = f"arn:aws:iam::999999999999:instance-profile/{INSTANCE_PROFILE}"
+        ctx, _ = context(aws, bare, instance_profile=other_account)
+        assert "is not the instance profile of that name in this account" in propose(
+            ctx, failing("node.identity")).refused
         assert_read_only(aws)
+
+    def test_identity_refuses_a_role_that_ec2_cannot_assume(self, fleet: Sandbox) -> None:
+        iam = client("iam")
+        iam.create_role(RoleName="LambdaOnlyRole", AssumeRolePolicyDocument=json.dumps({
+            "Version": "2012-10-17",
+            "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"},
+                           "Action": "sts:AssumeRole"}]}))
+        iam.create_instance_profile(InstanceProfileName="LambdaOnlyProfile")
+        iam.add_role_to_instance_profile(InstanceProfileName="LambdaOnlyProfile", RoleName="LambdaOnlyRole")
+        ctx, _ = context(Aws(region=REGION), target_of(fleet, "not-registered"), instance_profile="LambdaOnlyProfile")
+        refused = propose(ctx, failing("node.identity")).refused
+        assert "does not trust ec2.amazonaws.com" in refused, refused
 
     # --- prefs.kms -------------------------------------------------------------------------------
 

@@ -312,6 +312,15 @@ def test_no_terminal_exits_2_with_one_line(sandbox_http: Any, plugins: dict[str,
     assert recorded(record) == []
 
 
+@pytest.mark.parametrize("narrowing", [["--skip", "agent.version"], ["--only", "input.username"]])
+def test_reset_needs_the_whole_diagnosis(sandbox_http: Any, plugins: dict[str, Path], record: Path, healthy: str,
+                                         narrowing: list[str]) -> None:
+    res = clikit.run(["pwreset", healthy, "--reset", "--user", "ec2-user", "--yes", *narrowing],
+                     env_for(sandbox_http, plugins["1.2.536.0"], record), stdin="")
+    assert res.code == 2 and "--only/--skip" in res.stderr and "Traceback" not in res.stderr
+    assert not record.exists() or record.read_text() == ""
+
+
 def test_reset_needs_user(sandbox_http: Any, plugins: dict[str, Path], record: Path, healthy: str) -> None:
     res = clikit.run(["pwreset", healthy, "--reset"], env_for(sandbox_http, plugins["1.2.536.0"], record), stdin="")
     assert res.code == 2 and "--user" in res.stderr and "Traceback" not in res.stderr
