@@ -343,12 +343,13 @@ def demo(
     output: Annotated[Optional[str], typer.Option("--output", "-o", help="Write the fleet report to FILE")] = None,
     fmt: Annotated[Optional[str], typer.Option("--format", "-f", help="json, html, markdown or text")] = None,
     verbose: Annotated[bool, typer.Option("--verbose", "-v")] = False,
+    redact: Annotated[bool, typer.Option("--redact", help="Mask account ids, IPs, user and host names")] = False,
 ) -> None:
     """Diagnose the built-in sandbox fleet (no AWS account, no network)."""
     from doctor.demo import run_demo
 
     chosen = _choose_format(fmt, output, ("text", "json", "html", "markdown")) if (fmt or output) else None
-    raise typer.Exit(run_demo(output, chosen, verbose, progress=_progress))
+    raise typer.Exit(run_demo(output, chosen, verbose, progress=_progress, redact=redact))
 
 
 @app.command()

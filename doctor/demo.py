@@ -54,6 +54,7 @@ def run_demo(
     verbose: bool,
     progress: Callable[[str], None] | None = None,
     user: str = "Administrator",
+    redact: bool = False,
 ) -> int:
     """Diagnose every sandbox scenario and print (and optionally write) the fleet report."""
     try:
@@ -77,6 +78,10 @@ def run_demo(
         store = FactStore(aws, Options(user=user))
         report = diagnose(make_plan(), store, targets, max_workers=1, progress=progress)
 
+    if redact:
+        from reports.redact import redact_report
+
+        report = redact_report(report)
     color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
     titles = {sandbox.targets[s.key]: s.title for s in SCENARIOS if s.key in sandbox.targets}
     sys.stdout.write(render_fleet_summary(report, titles=titles, color=color))

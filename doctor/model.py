@@ -217,6 +217,17 @@ class TargetReport:
                 return f
         raise KeyError(check_id)
 
+    def reset_command(self) -> str:
+        """The command that performs the reset, with the user name checked in this run (else NAME)."""
+        import shlex
+
+        user = "NAME"
+        for f in self.findings:
+            if f.id == "input.username" and f.status.holds and isinstance(f.evidence.get("username"), str):
+                user = shlex.quote(f.evidence["username"])
+        region = f" --region {self.region}" if self.region else ""
+        return f"ssm-doctor pwreset {self.target}{region} --reset --user {user}"
+
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
             "target": self.target,

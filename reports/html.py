@@ -73,6 +73,7 @@ class GraphNode:
     height: float
     tooltip: str
     anchor: str
+    applicable: bool = True
 
 
 @dataclass(frozen=True)
@@ -367,7 +368,8 @@ def layout_graph(findings: Sequence[Finding], prefix: str = "") -> Graph:
             if node in by_id:
                 f = by_id[node]
                 nodes.append(GraphNode(node, f.status.value, STATUS_ICON[f.status], x_of(c),
-                                       y_of(node) - NODE_HEIGHT / 2, width, NODE_HEIGHT, _tooltip(f), prefix + node))
+                                       y_of(node) - NODE_HEIGHT / 2, width, NODE_HEIGHT, _tooltip(f), prefix + node,
+                                       applicable=not (f.status is Status.SKIP and not f.blocked_by)))
     nodes.sort(key=lambda n: index[n.id])
 
     def curve(sx: float, sy: float, tx: float, ty: float) -> str:

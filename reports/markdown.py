@@ -140,7 +140,7 @@ def _target(t: TargetReport) -> list[str]:
             out += _finding(f, [], h + "#")
     if t.verdict is Verdict.READY:
         out += ["Ready. Reset a local user's password with:", "",
-                *fenced(f"ssm-doctor pwreset {t.target} --reset --user NAME"), ""]
+                *fenced(t.reset_command()), ""]
     if t.findings:
         out += [f"{h} All checks", "", "| Check | Status | Summary |", "| --- | --- | --- |"]
         out += [f"| {code(f.id).replace('|', chr(92) + '|')} | {ICON[f.status]} {f.status.value} | {_summary_cell(f)} |"

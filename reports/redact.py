@@ -2,7 +2,7 @@
 
 Masked: AWS account ids, IPv4 and IPv6 addresses, IAM user, role and session names taken from
 ARNs, host and computer names (evidence such as ``ComputerName``, EC2-style host names, the
-target's name) and operating-system user names. Instance ids (``i-…``, ``mi-…``) stay.
+target's name) and operating-system user names (also in home-directory paths). Instance ids (``i-…``, ``mi-…``) stay.
 
 It works in two passes. The first walks the whole report and collects the sensitive values: from
 the caller, from evidence keys that name them, from ARNs, and from patterns (twelve-digit numbers,
@@ -42,6 +42,8 @@ _IAM_ARN_RE = re.compile(
     rf"|assumed-role/(?P<role>{_NAME})/(?P<session>{_NAME}))"
 )
 _INSTANCE_ID_RE = re.compile(r"^m?i-[0-9a-f]{8,17}$")
+# The user name in a home directory path: /home/NAME, /Users/NAME, C:\Users\NAME.
+_HOME_DIR_RE = re.compile(r"(?:/home/|/Users/|\b[A-Za-z]:[\\/]+Users[\\/]+)(?P<name>[^\\/\s'\"]+)")
 # A dotted quad right after one of these words is a version, not an address.
 _VERSION_CONTEXT = re.compile(r"(?i)(?:version|agent|plugin|than|least|≥|>=)\W{0,3}$")
 _KEEP_ADDRESSES = frozenset({"0.0.0.0", "127.0.0.1", "169.254.169.254", "255.255.255.255", "::", "::1",
@@ -162,6 +164,9 @@ class _Masker:
             else:
                 self.add(ROLE, m.group("role"))
                 self.add(USER, m.group("session"))
+        for m in _HOME_DIR_RE.finditer(text):
+            if m.group("name").lower() not in ("public", "shared", "default", "all users"):
+                self.add(USER, m.group("name"))
         for m in _ACCOUNT_RE.finditer(text):
             self.add(ACCOUNT, m.group(0))
         for m in _EC2_HOST_RE.finditer(text):

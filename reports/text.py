@@ -98,7 +98,7 @@ def _target(console: Console, t: TargetReport, verbose: bool) -> None:
     elif passes:
         console.print(f"  [dim]{len(passes)} check(s) passed (-v lists them)[/dim]")
     if t.verdict is Verdict.READY:
-        console.print(f"  [green]Ready: ssm-doctor pwreset {escape(t.target)} --reset --user NAME[/green]")
+        console.print(f"  [green]Ready: {escape(t.reset_command())}[/green]")
 
 
 def _finding_detail(console: Console, f: Finding) -> None:

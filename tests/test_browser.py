@@ -190,12 +190,14 @@ def test_dark_scheme(browser: Browser, tmp_path: Path) -> None:
     assert max(channels) < 64
 
 
-def test_print_expands_evidence_and_hides_buttons(browser: Browser, tmp_path: Path) -> None:
+def test_print_expands_evidence_of_problems_and_hides_buttons(browser: Browser, tmp_path: Path) -> None:
     page, _ = open_page(browser, write(tmp_path, FIXTURES["blocked_ec2"]()).as_uri())
-    evidence = page.locator("pre.evidence").first
+    evidence = page.locator(".check.c-fail pre.evidence").first
+    passed = page.locator(".check.c-pass pre.evidence").first
     assert not evidence.is_visible()
     page.emulate_media(media="print")
     assert evidence.is_visible()
+    assert not passed.is_visible()  # on paper, evidence of what passed is left out to keep it short
     assert not page.locator(".copy").first.is_visible()
     pdf = page.pdf(format="A4", print_background=True)
     assert pdf.startswith(b"%PDF") and len(pdf) > 10_000

@@ -178,3 +178,15 @@ def test_host_keys_numbers_and_commands() -> None:
     assert f.summary == "HOST-2 answered from IP-1"
     assert f.remediation.commands == ("ssh admin@HOST-2 -p 22",)
     assert redacted.name == "HOST-1"
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/home/jdoe/.local/bin/session-manager-plugin", "/Users/jdoe/bin/session-manager-plugin",
+     "C:\\Users\\jdoe\\AppData\\Local\\session-manager-plugin.exe"],
+)
+def test_home_directory_user_names_are_masked(path: str) -> None:
+    report = _one({"path": path}, f"session-manager-plugin found at {path}")
+    f = redact_report(report).targets[0].findings[0]
+    assert not found("jdoe", f.summary) and not found("jdoe", json.dumps(f.evidence))
+    assert "USER-1" in f.evidence["path"] and "session-manager-plugin" in f.summary

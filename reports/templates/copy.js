@@ -30,5 +30,6 @@
       }
     });
     box.appendChild(button);
+    box.classList.add("has-copy");
   });
 })();
