@@ -139,6 +139,8 @@ def _egress_to(groups: Sequence[Mapping[str, Any]], want: str, vpc: Sequence[ipa
                     return OK, f"{group.get('GroupId')} allows TCP 443 out to 0.0.0.0/0"
                 if want == "vpc" and vpc and all(v.subnet_of(net) for v in vpc):
                     return OK, f"{group.get('GroupId')} allows TCP 443 out to {net}"
+                if want == "internet" and net.is_private:
+                    continue  # a private range never holds the public Systems Manager endpoints
                 partial = partial or f"{group.get('GroupId')} allows TCP 443 out only to {net}"
             for pair in rule.get("UserIdGroupPairs") or []:
                 if want == "vpc" and pair.get("GroupId") in peers:
@@ -295,6 +297,10 @@ def _default_route(table: Mapping[str, Any]) -> tuple[str, str, Mapping[str, Any
     return "none", "", None
 
 
+#: Endpoint states in which an endpoint carries no traffic and will not again: as good as missing.
+GONE_ENDPOINT_STATES = frozenset({"deleted", "deleting", "rejected", "failed", "expired"})
+
+
 def _service_name(region: str, service: str) -> str:
     return f"com.amazonaws.{region}.{service}"
 
@@ -303,8 +309,9 @@ def _endpoint_for(endpoints: Sequence[Mapping[str, Any]], region: str, service: 
                   ) -> Mapping[str, Any] | None:
     suffix = f".{region}.{service}"
     found = [e for e in endpoints if str(e.get("ServiceName", "")).endswith(suffix)
-             and str(e.get("VpcEndpointType", "")).lower() == kind.lower()]
-    found.sort(key=lambda e: (e.get("State") != "available", not e.get("PrivateDnsEnabled")))
+             and str(e.get("VpcEndpointType", "")).lower() == kind.lower()
+             and str(e.get("State", "")).lower() not in GONE_ENDPOINT_STATES]
+    found.sort(key=lambda e: (str(e.get("State", "")).lower() != "available", not e.get("PrivateDnsEnabled")))
     return found[0] if found else None
 
 
@@ -396,14 +403,21 @@ def _check_acl(net: _Net, path: _Path, dest: str, where: str) -> None:
 def _via_endpoint(net: _Net, path: _Path, endpoint: Mapping[str, Any]) -> None:
     eid = str(endpoint.get("VpcEndpointId"))
     path.via = f"interface endpoint {eid}"
-    if endpoint.get("State") != "available":
+    if str(endpoint.get("State", "")).lower() != "available":
         path.fail(f"endpoint {eid} is {endpoint.get('State')}, not available")
         net.fixes.add(f"Endpoint {eid} is {endpoint.get('State')}: wait for it to become available, or recreate it.",
                       net.cmd(f"aws ec2 describe-vpc-endpoints --vpc-endpoint-ids {eid}"))
     endpoint_groups = [str(g.get("GroupId")) for g in endpoint.get("Groups") or []]
     verdicts: list[tuple[str, str]] = []
     if not endpoint_groups:
-        verdicts.append((UNSURE, f"endpoint {eid} lists no security groups"))
+        # An interface endpoint created without security groups gets the VPC's default group.
+        default = next((g for g in net.groups.values()
+                        if g.get("GroupName") == "default" and g.get("VpcId") == net.vpc_id), None)
+        if default is not None:
+            endpoint_groups = [str(default.get("GroupId"))]
+        else:
+            verdicts.append((UNSURE, f"endpoint {eid} lists no security groups and the VPC's default group "
+                                     "could not be read"))
     for gid in endpoint_groups:
         record = net.groups.get(gid)
         if record is None:

@@ -294,10 +294,12 @@ def kms_key(kms_key: dict[str, Any] | None, credentials: dict[str, Any], target:
             steps.append(f"A key in state {state} cannot be used until that state ends; pick another key meanwhile.")
             commands = [f"aws kms describe-key --key-id {arn} --region {region}"]
         return failed(f"KMS key {arn} is {state or 'not enabled'}", evidence, fix(*steps, commands=commands))
-    spec, usage = meta.get("KeySpec") or "SYMMETRIC_DEFAULT", meta.get("KeyUsage")
+    # KMS's defaults when a key is created without them: a symmetric encryption key.
+    spec = meta.get("KeySpec") or meta.get("CustomerMasterKeySpec") or "SYMMETRIC_DEFAULT"
+    usage = meta.get("KeyUsage") or "ENCRYPT_DECRYPT"
     if spec != "SYMMETRIC_DEFAULT" or usage != "ENCRYPT_DECRYPT":
         return failed(
-            f"KMS key {arn} is a {spec} key for {usage}; Session Manager needs a symmetric encryption key "
+            f"KMS key {arn} is {spec} for {usage}; Session Manager needs a symmetric encryption key "
             "(SYMMETRIC_DEFAULT, ENCRYPT_DECRYPT)",
             evidence,
             fix("Create a symmetric encryption key and name it in the preferences.",
@@ -335,11 +337,14 @@ KMS_NOT_SEEN = "KMS grants on the key"
 
 def _key_policy_standing(action: str, key_arn: str, key_policy: Mapping[str, Any], principal_arn: str,
                          account: str, context: Mapping[str, Any]) -> tuple[str, Decision]:
-    """What the key policy says for this principal: ``direct``, ``delegates``, ``deny``, ``none`` or ``unknown``.
+    """What the key policy says for this principal: ``direct``, ``delegates``, ``delegates-or-direct``, ``deny``,
+    ``none`` or ``unknown``.
 
     The key policy is evaluated twice: once with no identity policy (does it grant by itself?) and once with an
     identity policy that allows the request (does it defer to IAM?). An explicit deny in the key policy shows in
-    both.
+    both. ``delegates-or-direct`` is a key policy that certainly defers to IAM and may also grant by itself
+    under conditions that cannot be evaluated (``aws:PrincipalOrgID``, ``kms:ViaService`` …): when IAM allows,
+    that does not matter.
     """
     keys = condition_keys([key_policy])
     request_ctx = {k: v for k, v in context.items() if isinstance(v, str)}
@@ -355,10 +360,12 @@ def _key_policy_standing(action: str, key_arn: str, key_policy: Mapping[str, Any
         return "deny", alone
     if alone.allowed:
         return "direct", alone
-    if with_iam.decision == "unknown" or alone.decision == "unknown":
-        return "unknown", with_iam if with_iam.decision == "unknown" else alone
+    if with_iam.decision == "unknown":
+        return "unknown", with_iam
     if with_iam.allowed:
-        return "delegates", with_iam
+        return ("delegates-or-direct" if alone.decision == "unknown" else "delegates"), with_iam
+    if alone.decision == "unknown":
+        return "unknown", alone
     return "none", alone
 
 
@@ -439,7 +446,7 @@ def _kms_permission(
     req: Mapping[str, Any] = next((r for r in record.get("requests", ()) if r.get("action") == action), {})
     standing, kp = _key_policy_standing(action, key_arn, key_policy, principal_arn, account, req.get("context", {}))
     reason = kp.reason
-    if standing == "delegates":
+    if standing in ("delegates", "delegates-or-direct"):
         reason = f"the key policy lets IAM policies in account {account} grant use of the key ({_names(kp)})"
     evidence["key_policy"] = {"standing": standing, "reason": reason, "deciding_statements": _labels(kp)}
     evidence["not_seen"] = [*iam.not_seen, KMS_NOT_SEEN]
@@ -506,6 +513,14 @@ def _kms_permission(
                        missing=list(iam.missing), evidence=evidence,
                        fix=fix(*(["Allow " + ", ".join(iam.missing) + " for the identity running ssm-doctor, then "
                                   "run it again."] if iam.missing else [])))
+    if standing == "delegates-or-direct":
+        return unknown(f"Cannot decide whether {who} may {action} on {key_arn}: IAM says {iam.reason}, and the key "
+                       "policy might still grant it by itself, under conditions a diagnosis cannot evaluate",
+                       evidence=evidence,
+                       fix=fix("Check the conditional key policy statements by hand, or allow the action in IAM.",
+                               commands=[f"aws kms get-key-policy --key-id {key_arn} --policy-name default "
+                                         f"--query Policy --output text --region {region}",
+                                         _policy_command(principal, policy_name, smallest)]))
     return failed(
         f"{_cap(who)} may not {action} on {key_arn}: {_names(kp)} lets IAM decide, and IAM says {iam.reason}",
         evidence,

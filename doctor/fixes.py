@@ -437,7 +437,8 @@ def set_kms_key(ctx: FixContext, finding: Finding) -> Proposal:
     meta = described.get("KeyMetadata") or {}
     if meta.get("KeyState") != "Enabled":
         raise Refused(f"KMS key {key} is {meta.get('KeyState') or 'not usable'}, not Enabled")
-    if meta.get("KeySpec", "SYMMETRIC_DEFAULT") != "SYMMETRIC_DEFAULT" or meta.get("KeyUsage") != "ENCRYPT_DECRYPT":
+    if (meta.get("KeySpec") or "SYMMETRIC_DEFAULT") != "SYMMETRIC_DEFAULT" or (
+            meta.get("KeyUsage") or "ENCRYPT_DECRYPT") != "ENCRYPT_DECRYPT":
         raise Refused(f"KMS key {key} is {meta.get('KeySpec')} for {meta.get('KeyUsage')}; Session Manager needs "
                       "a symmetric encryption key")
     existing = ctx.read("ssm", "get_document", expect={"InvalidDocument": None}, Name=PREFERENCES_DOCUMENT,

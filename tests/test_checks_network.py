@@ -184,6 +184,25 @@ CASES: list[tuple[str, dict[str, Any], Status]] = [
                                                           group(ENDPOINT_SG, ingress=[])]), Status.FAIL),
     ("endpoint-sg-unreadable", private_facts(security_groups=[group(NODE_SG, egress=[https("0.0.0.0/0")])]),
      Status.UNKNOWN),
+    # An endpoint created without security groups gets the VPC's default group, which decides.
+    ("endpoint-without-groups-uses-vpc-default", private_facts(
+        vpc_endpoints=[endpoint(s, groups=()) for s in (*CORE, "kms")],
+        security_groups=[group(NODE_SG, egress=[https("0.0.0.0/0")]),
+                         {**group("sg-0defa017defa017de", ingress=[https(group=NODE_SG)]), "GroupName": "default"}]),
+     Status.PASS),
+    ("endpoint-without-groups-default-closed", private_facts(
+        vpc_endpoints=[endpoint(s, groups=()) for s in (*CORE, "kms")],
+        security_groups=[group(NODE_SG, egress=[https("0.0.0.0/0")]),
+                         {**group("sg-0defa017defa017de"), "GroupName": "default"}]),
+     Status.FAIL),
+    ("endpoint-without-groups-default-unread", private_facts(
+        vpc_endpoints=[endpoint(s, groups=()) for s in (*CORE, "kms")]), Status.UNKNOWN),
+    # A deleted endpoint is as good as none: the fix creates one.
+    ("endpoint-deleted", private_facts(vpc_endpoints=[
+        endpoint(s, state="deleted" if s == "kms" else "Available") for s in (*CORE, "kms")]), Status.FAIL),
+    # Egress 443 only to a private range never reaches the public endpoints.
+    ("igw-egress-only-to-private-range", public_facts(security_groups=[group(NODE_SG, egress=[https("10.30.0.0/16")])]),
+     Status.FAIL),
     ("s3-logging-without-gateway", private_facts(session_preferences=prefs(bucket="logs-bucket")), Status.FAIL),
     ("s3-logging-with-gateway", private_facts(
         session_preferences=prefs(bucket="logs-bucket"),
@@ -300,3 +319,11 @@ def test_without_preferences_only_core_services_are_traced() -> None:
 def test_denied_call_names_the_permission() -> None:
     finding = network(public_facts(network_acls=fk.denied("ec2:DescribeNetworkAcls")))
     assert finding.status is Status.UNKNOWN and finding.missing == ("ec2:DescribeNetworkAcls",)
+
+
+def test_deleted_endpoint_is_replaced_by_a_new_one() -> None:
+    finding = network(private_facts(vpc_endpoints=[
+        endpoint(s, state="deleted" if s == "kms" else "available") for s in (*CORE, "kms")]))
+    assert "kms" in finding.summary
+    assert any(f"create-vpc-endpoint --vpc-id {VPC}" in c and f"com.amazonaws.{REGION}.kms" in c
+               for c in finding.remediation.commands), finding.remediation.commands

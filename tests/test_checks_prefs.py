@@ -471,3 +471,30 @@ def test_unencrypted_bucket_quotes_the_agent_and_offers_both_fixes() -> None:
     commands = result.remediation.commands
     assert commands[0].startswith(f"aws s3api put-bucket-encryption --bucket {BUCKET} ")
     assert any('"s3EncryptionEnabled": false' in c for c in commands)
+
+
+def test_key_without_usage_fields_is_a_symmetric_encryption_key() -> None:
+    # CreateKey with no KeySpec/KeyUsage makes a symmetric ENCRYPT_DECRYPT key; some responses omit both.
+    key = kms_key()
+    del key["metadata"]["KeySpec"], key["metadata"]["KeyUsage"]
+    assert finding(healthy(kms_key=key), "kms.key").status is Status.PASS
+
+
+ORG_ONLY = statement("*", ["kms:Decrypt", "kms:GenerateDataKey"], sid="OrgMembers",
+                     condition={"StringEquals": {"aws:PrincipalOrgID": "o-abc123"}})
+
+
+def test_an_unevaluable_extra_grant_does_not_hide_an_iam_allow() -> None:
+    # Root delegation plus IAM allowing is enough, whatever the conditional statement would say.
+    facts = healthy(kms_key=kms_key(policy=key_policy(ROOT, ORG_ONLY)))
+    assert finding(facts, "caller.kms").status is Status.PASS
+    assert finding(facts, "node.kms-decrypt").status is Status.PASS
+
+
+def test_an_unevaluable_extra_grant_with_iam_silent_is_unknown() -> None:
+    # IAM does not allow, but the conditional statement might: that is not a failure, it is undecidable.
+    facts = healthy(kms_key=kms_key(policy=key_policy(ROOT, ORG_ONLY)),
+                    caller_kms_access=caller_access(allow("ssm:StartSession")))
+    result = finding(facts, "caller.kms")
+    assert result.status is Status.UNKNOWN, result.summary
+    assert "might still grant it" in result.summary

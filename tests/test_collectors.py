@@ -99,3 +99,25 @@ def test_saved_facts_replay_identically(sandbox: Any) -> None:
     replayed = diagnose(make_plan(), replay_store, targets)
     strip = lambda r: {k: v for k, v in r.to_json().items() if k not in ("generated_at", "aws_calls")}  # noqa: E731
     assert strip(replayed) == strip(live)
+
+
+def test_endpoint_without_groups_brings_in_the_vpc_default_group(sandbox: Any) -> None:
+    import boto3
+
+    region = "ap-southeast-2"
+    ec2 = boto3.client("ec2", region_name=region)
+    vpc = ec2.create_vpc(CidrBlock="10.77.0.0/16")["Vpc"]["VpcId"]
+    subnet = ec2.create_subnet(VpcId=vpc, CidrBlock="10.77.1.0/24")["Subnet"]["SubnetId"]
+    image = ec2.describe_images()["Images"][0]["ImageId"]
+    nodes = ec2.create_security_group(GroupName="nodes", Description="nodes", VpcId=vpc)["GroupId"]
+    instance = ec2.run_instances(ImageId=image, MinCount=1, MaxCount=1, SubnetId=subnet,
+                                 SecurityGroupIds=[nodes])["Instances"][0]
+    for service in ("ssm", "ssmmessages", "ec2messages"):
+        ec2.create_vpc_endpoint(VpcId=vpc, ServiceName=f"com.amazonaws.{region}.{service}",
+                                VpcEndpointType="Interface", SubnetIds=[subnet], PrivateDnsEnabled=True)
+    default = ec2.describe_security_groups(Filters=[{"Name": "vpc-id", "Values": [vpc]},
+                                                    {"Name": "group-name", "Values": ["default"]}])
+    default_id = default["SecurityGroups"][0]["GroupId"]
+    t = Target(instance["InstanceId"], region)
+    groups = fresh(region).get("security_groups", t, region)
+    assert sorted(g["GroupId"] for g in groups) == sorted([nodes, default_id])

@@ -73,12 +73,19 @@ def collect_vpc_endpoints(ctx: Context) -> list[dict[str, Any]]:
 def collect_security_groups(ctx: Context) -> list[dict[str, Any]]:
     """The node's security groups and those of its VPC's interface endpoints (ec2:DescribeSecurityGroups)."""
     ids = instance_group_ids(_instance(ctx))
+    ungrouped = False
     for endpoint in ctx.fact("vpc_endpoints"):
-        ids.extend(str(g.get("GroupId")) for g in endpoint.get("Groups") or [])
+        groups_of = [str(g.get("GroupId")) for g in endpoint.get("Groups") or []]
+        ids.extend(groups_of)
+        ungrouped = ungrouped or (not groups_of and str(endpoint.get("VpcEndpointType", "")).lower() == "interface")
     ids = [i for i in dict.fromkeys(ids) if i and i != "None"]
-    if not ids:
-        return []
-    groups = ctx.call("ec2", "describe_security_groups", GroupIds=ids).get("SecurityGroups", [])
+    groups = ctx.call("ec2", "describe_security_groups", GroupIds=ids).get("SecurityGroups", []) if ids else []
+    vpc_id = _instance(ctx).get("VpcId")
+    if ungrouped and vpc_id and not any(g.get("GroupName") == "default" for g in groups):
+        # An interface endpoint that lists no group uses the VPC's default security group.
+        groups += ctx.call("ec2", "describe_security_groups", Filters=[
+            {"Name": "vpc-id", "Values": [vpc_id]}, {"Name": "group-name", "Values": ["default"]}]
+        ).get("SecurityGroups", [])
     keep = ("GroupId", "GroupName", "VpcId", "IpPermissions", "IpPermissionsEgress")
     return [{k: g[k] for k in keep if k in g} for g in groups]
 
