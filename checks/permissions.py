@@ -11,6 +11,7 @@ that document is a warning, since the reset itself does not run it.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -50,14 +51,21 @@ def _trust_json(service: str) -> str:
 
 
 def trusts(document: Any, service: str) -> bool:
-    """Whether a trust policy lets ``service`` assume the role (conditions are not evaluated)."""
+    """Whether a trust policy lets ``service`` assume the role: an Allow names it and no Deny does (conditions are
+    not evaluated). The document may be a mapping or its JSON text, URL-encoded as IAM returns it."""
+    if isinstance(document, str):
+        from urllib.parse import unquote
+
+        try:
+            document = json.loads(unquote(document))
+        except ValueError:
+            return False
     if not isinstance(document, Mapping):
         return False
     raw = document.get("Statement")
     statements = [raw] if isinstance(raw, Mapping) else [s for s in raw or [] if isinstance(s, Mapping)]
+    allowed = False
     for st in statements:
-        if st.get("Effect") != "Allow":
-            continue
         actions = st.get("Action")
         actions = [actions] if isinstance(actions, str) else list(actions or [])
         if not any(str(a).lower() in ("sts:assumerole", "sts:*", "*") for a in actions):
@@ -65,9 +73,13 @@ def trusts(document: Any, service: str) -> bool:
         principal = st.get("Principal")
         services = principal.get("Service") if isinstance(principal, Mapping) else None
         services = [services] if isinstance(services, str) else list(services or [])
-        if service in services:
-            return True
-    return False
+        names_it = service in services or principal == "*" or (
+            isinstance(principal, Mapping) and principal.get("AWS") == "*")
+        if st.get("Effect") == "Deny" and names_it:
+            return False
+        if st.get("Effect") == "Allow" and service in services:
+            allowed = True
+    return allowed
 
 
 # ---------------------------------------------------------------------------------------------------------------
@@ -364,7 +376,12 @@ def _grant_fix(
     doc_json = policy_json(document)
     commands: list[str] = []
     name = str(principal.get("name") or "")
-    if any(d.decision == "implicitDeny" for d in denied):
+    implicit = [d for d in denied if d.decision == "implicitDeny"]
+    by_boundary = [d for d in implicit if "boundary" in d.reason]
+    if by_boundary:
+        steps.append("The permissions boundary limits what any identity policy can grant: add a statement like this "
+                     f"to the boundary policy (a new default version of it), or ask its owner to: {doc_json}")
+    if len(by_boundary) < len(implicit):
         kind = principal.get("kind")
         if kind == "user":
             steps.append(f"Give IAM user {name} {what} with this policy: {doc_json}")

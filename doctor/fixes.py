@@ -352,6 +352,8 @@ def attach_core_policy(ctx: FixContext, finding: Finding) -> Proposal:
 
 def associate_instance_profile(ctx: FixContext, finding: Finding) -> Proposal:
     """Give an EC2 instance without an instance profile the one named by --instance-profile."""
+    from checks.permissions import trusts
+
     node_id = ctx.target.id
     if ctx.target.kind != "ec2":
         raise Refused("a hybrid node's identity is its activation's role; register it again with an activation "
@@ -378,7 +380,7 @@ def associate_instance_profile(ctx: FixContext, finding: Finding) -> Proposal:
     roles = (profile.get("InstanceProfile") or {}).get("Roles") or []
     if not roles:
         raise Refused(f"instance profile {name} holds no role, so it would give the instance no identity")
-    if not trusts_service(roles[0].get("AssumeRolePolicyDocument"), "ec2.amazonaws.com"):
+    if not trusts(roles[0].get("AssumeRolePolicyDocument"), "ec2.amazonaws.com"):
         raise Refused(f"role {roles[0]['RoleName']} in instance profile {name} does not trust ec2.amazonaws.com, "
                       "so the instance could not assume it; fix its trust policy (aws iam "
                       "update-assume-role-policy) or pick another profile")
@@ -396,30 +398,6 @@ def associate_instance_profile(ctx: FixContext, finding: Finding) -> Proposal:
     return Proposal("node.identity", f"Associate instance profile {name} (role {roles[0]['RoleName']}) "
                     f"with {node_id}", (call,), notes, run=run)
 
-
-def trusts_service(document: Any, service: str) -> bool:
-    """Whether a role's trust policy (a dict, or its JSON text, maybe URL-encoded) lets ``service`` assume it."""
-    if isinstance(document, str):
-        from urllib.parse import unquote
-
-        try:
-            document = json.loads(unquote(document))
-        except ValueError:
-            return False
-    if not isinstance(document, dict):
-        return False
-    statements = document.get("Statement") or []
-    for st in statements if isinstance(statements, list) else [statements]:
-        if not isinstance(st, dict) or st.get("Effect") != "Allow":
-            continue
-        principal = st.get("Principal")
-        services = principal.get("Service", []) if isinstance(principal, dict) else []
-        services = [services] if isinstance(services, str) else services
-        actions = st.get("Action", [])
-        actions = [actions] if isinstance(actions, str) else actions
-        if service in services and any(a in ("sts:AssumeRole", "sts:*", "*") for a in actions):
-            return True
-    return False
 
 
 # --- prefs.kms -----------------------------------------------------------------------------------

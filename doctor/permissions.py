@@ -11,15 +11,17 @@ Context supplied with every request (as ``ContextEntries`` for the simulation an
 the local evaluator): ``aws:RequestedRegion``, ``aws:CurrentTime``, ``aws:EpochTime``, ``aws:SecureTransport``
 (the CLI always uses TLS), ``aws:ViaAWSService`` and ``aws:PrincipalIsAWSService`` (false: a person calls
 directly), ``aws:PrincipalAccount``, ``aws:PrincipalArn``, ``aws:PrincipalType``, ``aws:userid``,
-``aws:username`` (IAM users only), ``aws:PrincipalTag/*`` (the user's or role's tags), and for a node resource
+``aws:username`` (IAM users only), ``aws:PrincipalTag/*`` (the user's tags, or a role's when the role itself is
+the principal; a role *session* may carry session tags that add to or override the role's, so for an assumed-role
+caller principal tags are unknowable), and for a node resource
 ``ssm:resourceTag/*`` and ``aws:ResourceTag/*`` from the node's tags.
 
 Condition keys are then classed as:
 
 * known -- supplied above;
 * known to be absent -- a resource tag the resource does not have (when its tags could be read; AWS-owned
-  documents carry none), a principal tag the user or role does not have (for an assumed role only when the role's
-  tags were read; session tags cannot be seen, so then they are unknowable), ``aws:username`` for anything but an
+  documents carry none), a principal tag the user or role does not have (when its tags were read; never for an
+  assumed-role session, whose session tags cannot be seen), ``aws:username`` for anything but an
   IAM user, ``aws:RequestTag/*`` and ``aws:TagKeys`` (these requests tag nothing);
 * two candidates -- ``ssm:SessionDocumentAccessCheck``: the decision must be the same whether the key is absent
   or ``true``, else it is ``unknown``;
@@ -158,8 +160,9 @@ def principal_context(principal: Mapping[str, Any]) -> dict[str, str]:
         ctx["aws:PrincipalType"] = "AssumedRole"
     if principal.get("user_id"):
         ctx["aws:userid"] = str(principal["user_id"])
-    for key, value in tag_dict(principal.get("tags") or {}).items():
-        ctx[f"aws:PrincipalTag/{key}"] = value
+    if kind != "assumed-role":  # a session's tags may add to or override its role's: they cannot be seen
+        for key, value in tag_dict(principal.get("tags") or {}).items():
+            ctx[f"aws:PrincipalTag/{key}"] = value
     return ctx
 
 
@@ -288,6 +291,8 @@ def key_status(key: str, request: Mapping[str, Any], principal: Mapping[str, Any
     if lkey.startswith(_RESOURCE_TAG_PREFIXES):
         return "absent" if request.get("resource_tags_known") else "unknown"
     if lkey.startswith("aws:principaltag/"):
+        if principal.get("kind") == "assumed-role":
+            return "unknown"  # session tags (IAM Identity Center attributes, AssumeRole tags) are not visible
         return "absent" if principal.get("tags_known") else "unknown"
     if lkey == "aws:username" and principal.get("kind") != "user":
         return "absent"

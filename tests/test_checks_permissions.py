@@ -342,3 +342,60 @@ def test_identity_failure_blocks_role_permissions() -> None:
 def test_parse_caller_arn(arn: str, kind: str, name: str) -> None:
     parsed = perm.parse_caller_arn(arn)
     assert (parsed.kind, parsed.name) == (kind, name)
+
+
+def test_principal_tag_conditions_are_unknown_for_a_role_session() -> None:
+    # An IAM Identity Center session may carry ABAC attributes as session tags, which no API shows.
+    who = fk.caller_principal(kind="assumed-role", name="AWSReservedSSO_Ops_0123456789abcdef", sso=True,
+                              session="alice@example.com", role_name="AWSReservedSSO_Ops_0123456789abcdef",
+                              caller_arn=f"arn:aws:sts::{fk.ACCOUNT}:assumed-role/AWSReservedSSO_Ops_0123456789abcdef/"
+                                         "alice@example.com",
+                              policies_key="role/AWSReservedSSO_Ops_0123456789abcdef", tags={"Team": "red"})
+    team_blue = {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "Action": "ssm:StartSession", "Resource": "*",
+         "Condition": {"StringEquals": {"aws:PrincipalTag/Team": "blue"}}}]}
+    f = finding(with_(**fk.permission_facts(principal=who, simulate=False, policies=[team_blue])),
+                "caller.start-session")
+    assert f.status is Status.UNKNOWN, f.summary
+    # The same policy for an IAM user, whose tags are all there is, decides.
+    user = fk.caller_principal(tags={"Team": "red"})
+    f = finding(with_(**fk.permission_facts(principal=user, simulate=False, policies=[team_blue])),
+                "caller.start-session")
+    assert f.status is Status.FAIL, f.summary
+
+
+def test_a_boundary_denial_asks_for_the_boundary_not_for_a_grant_already_there() -> None:
+    allow_all = {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "ssm:*", "Resource": "*"}]}
+    facts = fk.permission_facts(simulate=False, policies=[allow_all])
+    boundary = {"name": "DevBoundary", "type": "boundary", "document": {"Version": "2012-10-17", "Statement": [
+        {"Effect": "Allow", "NotAction": "ssm:StartSession", "Resource": "*"}]}}
+    for key in ("caller_node_access", "caller_document_access"):
+        facts[key]["policies"]["boundary"] = boundary
+    f = finding(with_(**facts), "caller.start-session")
+    assert f.status is Status.FAIL, f.summary
+    assert any("outside the permissions boundary" in s for s in f.remediation.steps)
+    assert any("to the boundary policy" in s and "ssm:StartSession" in s for s in f.remediation.steps)
+    assert not f.remediation.commands  # the identity policy already allows it: granting it again fixes nothing
+
+
+@pytest.mark.parametrize(
+    ("statements", "expected"),
+    [
+        ([{"Effect": "Allow", "Principal": {"Service": "ssm.amazonaws.com"}, "Action": "sts:AssumeRole"}], True),
+        ([{"Effect": "Allow", "Principal": {"Service": ["ec2.amazonaws.com", "ssm.amazonaws.com"]},
+           "Action": ["sts:AssumeRole", "sts:TagSession"]}], True),
+        ([{"Effect": "Allow", "Principal": {"Service": "ssm.amazonaws.com"}, "Action": "sts:AssumeRole"},
+          {"Effect": "Deny", "Principal": {"Service": "ssm.amazonaws.com"}, "Action": "sts:AssumeRole"}], False),
+        ([{"Effect": "Allow", "Principal": {"Service": "ssm.amazonaws.com"}, "Action": "sts:AssumeRole"},
+          {"Effect": "Deny", "Principal": "*", "Action": "sts:*"}], False),
+        ([{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}], False),
+    ],
+)
+def test_trust_policy_reading(statements: list[dict[str, Any]], expected: bool) -> None:
+    from urllib.parse import quote
+
+    from checks.permissions import trusts
+
+    document = {"Version": "2012-10-17", "Statement": statements}
+    assert trusts(document, "ssm.amazonaws.com") is expected
+    assert trusts(quote(json.dumps(document)), "ssm.amazonaws.com") is expected  # as IAM returns it

@@ -21,16 +21,19 @@ INSTANCE = f"arn:aws:ec2:us-east-1:{ACCT}:instance/i-0123456789abcdef0"
 DOC = "arn:aws:ssm:us-east-1::document/AWS-PasswordReset"
 KEY = f"arn:aws:kms:us-east-1:{ACCT}:key/1234abcd-12ab-34cd-56ef-1234567890ab"
 
-EVAL_LOGIC = "IAM User Guide, policy evaluation logic"
-ELEMENTS = "IAM User Guide, JSON policy elements"
-OPERATORS = "IAM User Guide, condition operators"
-SETS = "IAM User Guide, set operators for multivalued context keys"
-VARIABLES = "IAM User Guide, policy variables"
-BOUNDARIES = "IAM User Guide, permissions boundaries for IAM entities"
-SINGLE_ACCOUNT = "IAM User Guide, policy evaluation for requests within a single account"
-PRINCIPAL = "IAM User Guide, Principal element"
-NOTPRINCIPAL = "IAM User Guide, NotPrincipal element"
-KMS = "AWS KMS Developer Guide, key policies"
+EVAL_LOGIC = "IAM User Guide, policy evaluation logic (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic.html)"
+ELEMENTS = "IAM User Guide, JSON policy elements (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements.html)"
+OPERATORS = "IAM User Guide, condition operators (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_condition_operators.html)"
+SETS = ("IAM User Guide, set operators for multivalued context keys "
+        "(https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_condition-single-vs-multi-valued-context-keys.html)")
+VARIABLES = "IAM User Guide, policy variables (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_variables.html)"
+BOUNDARIES = "IAM User Guide, permissions boundaries for IAM entities (https://docs.aws.amazon.com/IAM/latest/UserGuide/access_policies_boundaries.html)"
+SINGLE_ACCOUNT = ("IAM User Guide, policy evaluation for requests within a single account "
+                  "(https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_evaluation-logic_policy-eval-basics.html)")
+PRINCIPAL = "IAM User Guide, Principal element (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_principal.html)"
+NOTPRINCIPAL = "IAM User Guide, NotPrincipal element (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_notprincipal.html)"
+RESOURCE = "IAM User Guide, Resource element (https://docs.aws.amazon.com/IAM/latest/UserGuide/reference_policies_elements_resource.html)"
+KMS = "AWS KMS Developer Guide, key policies (https://docs.aws.amazon.com/kms/latest/developerguide/key-policies.html)"
 NO_GUESS = "evaluator contract: what cannot be evaluated is reported, never guessed"
 
 
@@ -121,6 +124,23 @@ CASES: list[Case] = [
         identity=(pol("Ops", allow("ec2:*", sid="Ec2"), allow("ssm:SendCommand", INSTANCE, sid="Send")),),
         deciding=(("Ops", "Send", 1),),
         reason='allowed by identity policy Ops statement "Send"',
+    ),
+    Case(
+        "a * ending a segment may cross a colon: a deny that only matches that way is uncertain",
+        RESOURCE,
+        req("ssm:StartSession", DOC),
+        "unknown",
+        identity=(pol("Ops", allow("ssm:*", "*"),
+                      deny("ssm:StartSession", "arn:aws:ssm:*:document/AWS-PasswordReset", sid="NoReset")),),
+        unsupported="crosses",
+    ),
+    Case(
+        "wildcards within each segment match the AWS-owned document ARN with its empty account",
+        RESOURCE,
+        req("ssm:StartSession", DOC),
+        "explicitDeny",
+        identity=(pol("Ops", allow("ssm:*", "*"),
+                      deny("ssm:StartSession", "arn:aws:ssm:*:*:document/AWS-PasswordReset", sid="NoReset")),),
     ),
     Case(
         "allow without sid is labelled by position",

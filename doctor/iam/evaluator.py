@@ -43,7 +43,9 @@ Rules implemented (AWS IAM User Guide):
   guide warns.
 * ``Action``/``NotAction`` match case-insensitively with ``*`` and ``?`` wildcards.  ``Resource``/``NotResource``
   match case-sensitively with wildcards, segment by segment of the ARN (a ``*`` does not cross a ``:`` except in
-  the last segment written in the pattern, so ``arn:aws:ec2:*`` covers every EC2 ARN).  Resource policies may
+  the last segment written in the pattern, so ``arn:aws:ec2:*`` covers every EC2 ARN); where letting a ``*``
+  cross a ``:`` would change the answer, the match is uncertain, since AWS documents that a ``*`` ending a segment
+  may expand across colons without saying exactly how.  Resource policies may
   omit ``Resource``; it then means the resource the policy is attached to.
 * Policy variables ("Variables and tags"), only in documents with ``"Version": "2012-10-17"`` (older or missing
   versions treat ``${...}`` literally): ``${key}`` for any context key (``aws:username``, ``aws:userid``,
@@ -432,6 +434,19 @@ def _arn_like(pattern: str, value: str) -> bool:
     return all(_glob(a, b) for a, b in zip(p, v, strict=True))
 
 
+def _arn_match(pattern: str, value: str, where: str) -> _R:
+    """Match an ARN segment by segment; where a ``*`` crossing a ``:`` would change the answer, say so.
+
+    AWS documents that a ``*`` ending a segment "can expand to match beyond the colon boundaries" without
+    saying exactly how; when reading it that way and segment by segment disagree, the answer is uncertain.
+    """
+    by_segment = _arn_like(pattern, value)
+    crossing = _glob(pattern, value) if ":" in value and "*" in pattern else by_segment
+    if crossing == by_segment:
+        return _YES if by_segment else _NO
+    return _maybe(f'"{pattern}" matches "{value}" only if a * crosses a ":", which AWS leaves unclear ({where})')
+
+
 # ---------------------------------------------------------------------------------------------------------------
 # Condition operators
 # ---------------------------------------------------------------------------------------------------------------
@@ -547,7 +562,7 @@ def _compare(op: str, negated: bool, ctx_value: str, policy_value: str, sc: _Sco
         elif op == "StringLike":
             ok = _glob(pattern, ctx_value)
         else:
-            ok = _arn_like(pattern, ctx_value)
+            return _arn_match(pattern, ctx_value, sc.label)
         return _YES if ok else _NO
     if op in _NUMERIC_OPS or op in _DATE_OPS:
         parse = _parse_number if op in _NUMERIC_OPS else _parse_date
@@ -755,7 +770,7 @@ def _resource_part(raw: Mapping[str, Any], source: str, sc: _Scope) -> _R:
             else:
                 results.append(_maybe(f"policy variable {sub.note} has no value inside NotResource of {sc.label}"))
         else:
-            results.append(_YES if _arn_like(sub.text, sc.request.resource) else _NO)
+            results.append(_arn_match(sub.text, sc.request.resource, sc.label))
     matched = _any(results)
     return matched if has_r else _neg(matched)
 
