@@ -82,16 +82,22 @@ def run_demo(
         from reports.redact import redact_report
 
         report = redact_report(report)
-    color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
+    # With --format and no --output the report is the data on stdout, and the summary goes to stderr.
+    report_to_stdout = bool(fmt) and not output
+    summary_stream = sys.stderr if report_to_stdout else sys.stdout
+    color = summary_stream.isatty() and "NO_COLOR" not in os.environ
     titles = {sandbox.targets[s.key]: s.title for s in SCENARIOS if s.key in sandbox.targets}
-    sys.stdout.write(render_fleet_summary(report, titles=titles, color=color))
+    summary_stream.write(render_fleet_summary(report, titles=titles, color=color))
     if verbose:
-        sys.stdout.write(render(report, "text", verbose=True, color=color))
+        summary_stream.write(render(report, "text", verbose=True, color=color))
     if output:
         with open(output, "w", encoding="utf-8") as handle:
             handle.write(render(report, fmt or "json"))
         if progress:
             progress(f"wrote {output}")
+    elif fmt:
+        sys.stdout.write(render(report, fmt, color=color and fmt == "text"))
+        sys.stdout.flush()
     calls = sum(report.aws_calls.values())
     if progress:
         progress(f"{calls} AWS read calls for {len(targets)} nodes; nothing was changed")

@@ -302,6 +302,20 @@ def test_doctor_policy_covers_every_call_a_diagnosis_makes(
     assert actions <= set(doctor_actions()), actions - set(doctor_actions())
 
 
+def test_a_caller_with_exactly_the_doctor_policy_misses_nothing_anywhere(
+    cli: CLI, sandbox_http: Any, callers: Callers
+) -> None:
+    env = callers.user(DOCTOR, RESET)
+    by_region: dict[str, list[str]] = {}
+    for s in SCENARIOS:
+        by_region.setdefault(s.region, []).append(node(sandbox_http, s.key))
+    for region, ids in by_region.items():
+        report = cli("pwreset", *ids, "--format", "json", "--region", region, env=env).json()
+        missing = {(t["target"], c["id"]): c["missing"] for t in report["targets"] for c in t["checks"]
+                   if c["missing"]}
+        assert not missing, (region, missing)
+
+
 def _operation(service: str, snake: str) -> str:
     return f"{service}:{''.join(p.capitalize() for p in snake.split('_'))}"
 

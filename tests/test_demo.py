@@ -114,3 +114,11 @@ def test_demo_redact_flag(tmp_path: Path) -> None:
     written = out.read_text(encoding="utf-8")
     assert ACCOUNT_ID not in written and ACCOUNT_ID not in res.stdout
     assert written.startswith("#")  # Markdown, from the extension
+
+
+def test_demo_format_json_writes_the_report_to_stdout() -> None:
+    res = clikit.run(["demo", "--format", "json"], demo_env(), timeout=300)
+    assert res.code == 0, res.stderr
+    report = json.loads(res.stdout)
+    assert report["summary"]["targets"] == len(SCENARIOS)
+    assert "READY" in res.stderr  # the human summary moved to stderr

@@ -1920,9 +1920,10 @@ def _authorise(resp: Any, service: str, operation: str, params: Mapping[str, Any
     if found is None:
         return
     from doctor.iam import Policy, Request, evaluate
+    from doctor.policies import ACTION_OF_OPERATION
 
     arn, identity, boundary = found
-    action = f"{service}:{operation}"
+    action = ACTION_OF_OPERATION.get(f"{service}:{operation}", f"{service}:{operation}")
     resource = _resource_arn(service, params, resp.region, resp.current_account)
     request = Request(action, resource, {"aws:RequestedRegion": resp.region}, principal_arn=arn)
     decision = evaluate(request, [Policy(p.name, p.document) for p in identity],
