@@ -275,6 +275,46 @@ CATALOGUE: tuple[KnownError, ...] = (
         "i-0123456789abcdef0 isn't connected.",
     ),
     KnownError(
+        id="node-not-configured-for-session-manager",
+        title="The console does not offer the node to Session Manager",
+        patterns=(
+            r"(?:isn't|is not) configured to use Session Manager",
+            r"instance you selected (?:isn't|is not) configured",
+        ),
+        problem="managed-node-not-available",
+        doc_url=_doc("session-manager-troubleshooting"),
+        causes=(
+            Cause(
+                text="SSM Agent has no usable identity, or its role lacks the Session Manager "
+                "actions (ssm:UpdateInstanceInformation and the ssmmessages channel actions). "
+                "A role attached while the agent was running is only picked up after a restart.",
+                checks=("node.identity", "node.role-permissions", "node.registered"),
+                fix="Attach an instance profile whose role has `AmazonSSMManagedInstanceCore` "
+                "(or turn on Default Host Management), then restart SSM Agent on the node.",
+            ),
+            Cause(
+                text="The node has not checked in recently: stopped, agent not running, or no "
+                "HTTPS path to the ssm, ssmmessages and ec2messages endpoints.",
+                checks=("ec2.instance", "node.online", "network.path"),
+                fix="Start the node and its agent, and give the subnet a NAT or internet route, "
+                "or interface endpoints for the three services.",
+            ),
+            Cause(
+                text="SSM Agent on the node predates Session Manager support.",
+                checks=("agent.version",),
+                fix="Update it with Run Command: `aws ssm send-command --document-name "
+                "AWS-UpdateSSMAgent --instance-ids <instance-id> --region <region>`.",
+            ),
+            Cause(
+                text="The node is short of CPU or memory and the agent cannot keep its channels "
+                "open; no API shows this, so look at the node's own metrics.",
+                checks=(),
+                fix="Check the node's CPU and memory, and restart SSM Agent once it has room.",
+            ),
+        ),
+        example="The instance you selected isn't configured to use Session Manager.",
+    ),
+    KnownError(
         id="advanced-tier-required",
         title="Hybrid node sessions need the advanced-instances tier",
         patterns=(

@@ -445,3 +445,42 @@ def _entry(entry_id: str) -> KnownError:
         if entry.id == entry_id:
             return entry
     raise KeyError(entry_id)
+
+
+# --- the command, as a subprocess ------------------------------------------------------------------
+
+
+def _explain_cli(*args: str, stdin: str | None = None) -> tuple[int, str, str]:
+    import os
+
+    from tests import clikit
+
+    env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    env.update(AWS_CONFIG_FILE="/dev/null", AWS_SHARED_CREDENTIALS_FILE="/dev/null", NO_COLOR="1")
+    res = clikit.run(["explain", *args], env, stdin=stdin)
+    return res.code, res.stdout, res.stderr
+
+
+def test_cli_reads_stdin_with_dash() -> None:
+    entry = next(e for e in CATALOGUE if e.id == "target-not-connected")
+    code, out, err = _explain_cli("-", stdin=entry.example + "\n")
+    assert code == 0, err
+    assert "target-not-connected" in out and "node.connectable" in out
+
+
+def test_cli_unknown_text_says_so_and_exits_1() -> None:
+    code, out, err = _explain_cli("the coffee machine is out of beans")
+    assert code == 1 and out == ""
+    assert len(err.strip().splitlines()) == 1 and "no known" in err and "Traceback" not in err
+
+
+def test_cli_json_lists_matches_with_their_checks() -> None:
+    import json
+
+    entry = next(e for e in CATALOGUE if e.id == "node-not-configured-for-session-manager")
+    code, out, _ = _explain_cli("--format", "json", entry.example)
+    assert code == 0
+    data = json.loads(out)
+    assert data["matches"][0]["id"] == entry.id
+    checks = {c for cause in data["matches"][0]["causes"] for c in cause["checks"]}
+    assert {"node.identity", "node.role-permissions", "agent.version", "network.path"} <= checks
