@@ -515,6 +515,7 @@ def _required_services(session_preferences: Mapping[str, Any] | None) -> tuple[l
     problem="network-unreachable",
     doc=doc("setup-create-vpc"),
     applies_to=("ec2",),
+    collect=("session_preferences",),  # KMS and logging add endpoints to trace
 )
 def network_path(
     ec2_instance: dict[str, Any],
@@ -573,7 +574,7 @@ def network_path(
             gateway = _endpoint_for(vpc_endpoints, region, "s3", "Gateway")
             if gateway is not None and table.get("RouteTableId") in (gateway.get("RouteTableIds") or []):
                 path.via = f"gateway endpoint {gateway.get('VpcEndpointId')}"
-                if gateway.get("State") != "available":
+                if str(gateway.get("State", "")).lower() != "available":
                     path.fail(f"gateway endpoint {gateway.get('VpcEndpointId')} is {gateway.get('State')}")
                 state, text = _egress_to(net.node_group_records(), "internet", net.vpc)
                 _egress_result(net, path, state, text, "internet")

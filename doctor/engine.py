@@ -3,7 +3,8 @@
 A check is a pure function of facts. It declares its metadata with :func:`check`; its
 parameters name the facts it needs (``target`` and ``options`` are supplied by the engine).
 A parameter with a default is an optional fact: the check gets it if another check already
-collected it, and the default otherwise; it is never fetched for that check alone.
+collected it, and the default otherwise; it is never fetched for that check alone, unless the
+check names it in ``collect=`` (then it is fetched, and an unavailable fact gives the default).
 The engine resolves those facts, records ``unknown`` when one is unavailable, turns a crash
 into ``error``, and skips descendants of anything that did not hold, pointing at the original
 cause.
@@ -40,6 +41,7 @@ class CheckSpec:
     applies_to: frozenset[str] = frozenset({"ec2", "hybrid"})
     facts: tuple[str, ...] = ()
     remediation: str = ""
+    collect: tuple[str, ...] = ()  # optional facts fetched for this check when nobody else has
 
     @property
     def area(self) -> str:
@@ -66,11 +68,15 @@ def check(
     doc: str,
     requires: Sequence[str] = (),
     applies_to: Iterable[str] = ("ec2", "hybrid"),
+    collect: Sequence[str] = (),
 ) -> Callable[[CheckFunc], CheckFunc]:
     """Attach catalogue metadata to a check function (no registration side effects)."""
 
     def attach(func: CheckFunc) -> CheckFunc:
         params = [p for p in inspect.signature(func).parameters if p not in _ENGINE_PARAMS]
+        unknown_collect = set(collect) - set(params)
+        if unknown_collect:
+            raise TypeError(f"{id}: collect= names facts that are not parameters: {sorted(unknown_collect)}")
         func.__check__ = CheckSpec(  # type: ignore[attr-defined]
             id=id,
             title=title,
@@ -80,6 +86,7 @@ def check(
             doc=doc,
             applies_to=frozenset(applies_to),
             facts=tuple(params),
+            collect=tuple(collect),
         )
         return func
 
@@ -239,8 +246,12 @@ def _evaluate_one(
     for name in spec.facts:
         optional = params[name].default is not inspect.Parameter.empty
         if optional:
-            # An optional fact is used when some other check already collected it; never fetched for this one.
-            value = store.peek(name, target, target.region, params[name].default)
+            # An optional fact is used when some other check already collected it; fetched for this one only
+            # when the check asks for it with collect=.
+            if name in spec.collect:
+                value = store.get(name, target, target.region)
+            else:
+                value = store.peek(name, target, target.region, params[name].default)
             kwargs[name] = params[name].default if isinstance(value, Unavailable) else value
             continue
         value = store.get(name, target, target.region)

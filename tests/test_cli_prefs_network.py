@@ -196,7 +196,9 @@ def test_only_network_path_makes_only_network_calls(cli: CLI, sandbox_http: Any)
     assert set(res.json()["aws_calls"]) <= {
         "sts:GetCallerIdentity", "ec2:DescribeInstances", "ec2:DescribeSubnets", "ec2:DescribeRouteTables",
         "ec2:DescribeVpcEndpoints", "ec2:DescribeSecurityGroups", "ec2:DescribeNetworkAcls",
+        "ssm:GetDocument",  # the preferences: KMS and logging add endpoints to trace
     }
+    assert "kms" in res.check("network.path")["evidence"]["services"]
 
 
 def test_explain_runs_the_kms_checks_on_a_target(cli: CLI, sandbox_http: Any) -> None:

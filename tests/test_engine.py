@@ -179,3 +179,43 @@ def test_report_json_round_trip() -> None:
     report = _report((Status.PASS, Status.FAIL))
     again = Report.from_json(report.to_json())
     assert again.to_json() == report.to_json()
+
+
+class _Recording(FactStore):
+    """A replay store that remembers which facts a check fetched (rather than peeked at)."""
+
+    def __init__(self) -> None:
+        super().__init__(None, Options(), replay=True)
+        self.fetched: list[str] = []
+
+    def get(self, name: str, target: Target | None, region: str) -> Any:
+        self.fetched.append(name)
+        return {"from": "collector"}
+
+
+def test_optional_facts_are_peeked_at_unless_the_check_collects_them() -> None:
+    seen: dict[str, Any] = {}
+
+    @check("node.peek", title="p", problem="session-manager-error", doc="https://docs.aws.amazon.com/p")
+    def node_peek(instance_info: dict[str, Any] | None = None) -> Outcome:
+        seen["peek"] = instance_info
+        return passed("fine")
+
+    @check("node.fetch", title="f", problem="session-manager-error", doc="https://docs.aws.amazon.com/f",
+           collect=("session_preferences",))
+    def node_fetch(session_preferences: dict[str, Any] | None = None) -> Outcome:
+        seen["fetch"] = session_preferences
+        return passed("fine")
+
+    s = _Recording()
+    run([spec_of(node_peek), spec_of(node_fetch)], s=s)
+    assert s.fetched == ["session_preferences"]
+    assert seen == {"peek": None, "fetch": {"from": "collector"}}
+
+
+def test_collect_must_name_a_parameter() -> None:
+    with pytest.raises(TypeError, match="collect="):
+        @check("node.bad", title="b", problem="session-manager-error", doc="https://docs.aws.amazon.com/b",
+               collect=("nothing",))
+        def node_bad() -> Outcome:
+            return passed("fine")
