@@ -594,10 +594,10 @@ def prefs_logging(
     commands: list[str] = []
     evidence: dict[str, Any] = {"region": region}
 
+    flags_off: list[str] = []  # the alternative: stop requiring encryption (one rewrite of the preferences)
+
     def turn_off(flag_name: str) -> None:
-        steps.append(f"Or, if unencrypted logs are acceptable, set {flag_name} to false in the preferences.")
-        commands.append(preferences_file_command(session_preferences, **{flag_name: False}))
-        commands.extend(preferences_update_commands(session_preferences, region))
+        flags_off.append(flag_name)
 
     if prefs.s3_logging and s3_log_bucket is not None:
         bucket = prefs.s3_bucket
@@ -659,8 +659,13 @@ def prefs_logging(
             document = least_privilege_policy(grants)
             principal = node_logging_access.get("principal") or {}
             steps.append(f"Let the node's role {role} write the session logs (smallest statements below).")
-            commands.append(_policy_command({**principal, "kind": "role"}, "SessionManagerLogging", document))
+            commands.append(_policy_command({**principal, "kind": "role"}, "SsmDoctorSessionLogging", document))
     evidence["required_actions"] = wanted
+    if flags_off:
+        rewrite = [preferences_file_command(session_preferences, **dict.fromkeys(flags_off, False)),
+                   *preferences_update_commands(session_preferences, region)]
+        steps.append(f"Instead of encrypting, if unencrypted session logs are acceptable: set "
+                     f"{' and '.join(flags_off)} to false in the preferences: " + " && ".join(rewrite))
     if problems:
         return failed(
             f"Session logging in {region} cannot work: {problems[0]}"

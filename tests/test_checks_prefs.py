@@ -469,8 +469,25 @@ def test_unencrypted_bucket_quotes_the_agent_and_offers_both_fixes() -> None:
     result = finding(s3_logging(s3_log_bucket=bucket(encrypted=False)), "prefs.logging")
     assert "encryption is not set up on the selected Amazon S3 bucket" in result.summary
     commands = result.remediation.commands
-    assert commands[0].startswith(f"aws s3api put-bucket-encryption --bucket {BUCKET} ")
-    assert any('"s3EncryptionEnabled": false' in c for c in commands)
+    assert commands == (commands[0],) and commands[0].startswith(f"aws s3api put-bucket-encryption --bucket {BUCKET} ")
+    # The alternative (stop requiring encryption) is a step of its own, not mixed into the commands to paste.
+    [alternative] = [s for s in result.remediation.steps if s.startswith("Instead of encrypting")]
+    assert '"s3EncryptionEnabled": false' in alternative
+
+
+def test_both_destinations_unencrypted_rewrite_the_preferences_once() -> None:
+    facts = s3_logging(
+        session_preferences=prefs(s3BucketName=BUCKET, s3KeyPrefix="sessions", s3EncryptionEnabled=True,
+                                  cloudWatchLogGroupName=LOG_GROUP, cloudWatchEncryptionEnabled=True),
+        s3_log_bucket=bucket(encrypted=False), cloudwatch_log_group=log_group(encrypted=False),
+        node_logging_access=logging_access(*WRITER, s3=True, cloudwatch=True))
+    result = finding(facts, "prefs.logging")
+    assert result.status is Status.FAIL
+    [alternative] = [s for s in result.remediation.steps if s.startswith("Instead of encrypting")]
+    assert alternative.count("SessionManagerRunShell.json") >= 1
+    assert '"s3EncryptionEnabled": false' in alternative and '"cloudWatchEncryptionEnabled": false' in alternative
+    assert [c.split()[:3] for c in result.remediation.commands] == [["aws", "s3api", "put-bucket-encryption"],
+                                                                    ["aws", "logs", "associate-kms-key"]]
 
 
 def test_key_without_usage_fields_is_a_symmetric_encryption_key() -> None:
