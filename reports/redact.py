@@ -9,8 +9,8 @@ the caller, from evidence keys that name them, from ARNs, and from patterns (twe
 IP addresses, EC2 host names) anywhere in the text. Each distinct value gets a numbered mask for its
 kind (``ACCOUNT-1``, ``IP-1``, ``USER-1``, ``ROLE-1``, ``HOST-1``), in the order first met, so a
 value masks the same way wherever it appears. The second pass replaces every value in every
-string of the report, longest first and only as a whole word, in evidence values (keys are left
-alone), summaries, fixes and commands, the caller, target names and errors.
+string of the report, longest first and only as a whole word, in evidence keys and values, summaries,
+fixes and commands, the caller, target names and errors.
 
 The catalogue's own fields (check ids, titles, problem ids, doc links, prerequisites) carry no
 data about the run and are left as they are, so links and cross-references keep working.
@@ -211,8 +211,8 @@ class _Masker:
             return value
         if isinstance(value, int) and str(value).lower() in self.masks:
             return self.masks[str(value)]
-        if isinstance(value, Mapping):
-            return {k: self.value(v) for k, v in value.items()}
+        if isinstance(value, Mapping):  # keys can hold data too (a key policy's principals, say)
+            return {self.text(k) if isinstance(k, str) else k: self.value(v) for k, v in value.items()}
         if isinstance(value, (list, tuple)):
             return [self.value(v) for v in value]
         return value
@@ -261,7 +261,9 @@ def _evidence_strings(value: Any) -> Iterator[str]:
     if isinstance(value, str):
         yield value
     elif isinstance(value, Mapping):
-        for v in value.values():
+        for k, v in value.items():
+            if isinstance(k, str):
+                yield k
             yield from _evidence_strings(v)
     elif isinstance(value, (list, tuple)):
         for v in value:

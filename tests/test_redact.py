@@ -190,3 +190,12 @@ def test_home_directory_user_names_are_masked(path: str) -> None:
     f = redact_report(report).targets[0].findings[0]
     assert not found("jdoe", f.summary) and not found("jdoe", json.dumps(f.evidence))
     assert "USER-1" in f.evidence["path"] and "session-manager-plugin" in f.summary
+
+
+def test_values_used_as_evidence_keys_are_masked() -> None:
+    role = "arn:aws:iam::123456789012:role/WebServerSsmRole"
+    report = _one({"principals_named": {role: ["kms:Decrypt"]}}, f"the key policy names {role}")
+    f = redact_report(report).targets[0].findings[0]
+    [key] = f.evidence["principals_named"]
+    assert "123456789012" not in key and "WebServerSsmRole" not in key
+    assert key in f.summary  # masked the same way as in the text

@@ -98,7 +98,7 @@ def test_seeded_fleet_matches_scenarios(sandbox: Sandbox) -> None:
         "SSMServiceRole",
     )
     west = all_nodes(client(sandbox, "ssm", "eu-west-1"))
-    assert ids(west) == {t["hybrid-advanced"], t["dhmc-no-profile"]}  # the second one through DHMC
+    assert ids(west) == {t["hybrid-advanced"], t["hybrid-role-deleted"], t["dhmc-no-profile"]}  # the last through DHMC
     assert {n["InstanceId"]: n["PlatformType"] for n in west}[t["hybrid-advanced"]] == "Windows"
     dup = all_nodes(client(sandbox, "ssm"), Filters=[{"Key": "tag:Name", "Values": [AMBIGUOUS_NAME]}])
     assert len(dup) == 2

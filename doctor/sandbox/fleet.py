@@ -29,7 +29,9 @@ KMS_OFF_REGION = "us-west-2"  # preferences without kmsKeyId
 KEY_DISABLED_REGION = "us-east-2"  # preferences name a disabled key
 LOGGING_REGION = "ca-central-1"  # S3 logging with encryption required, to an unencrypted bucket
 PRIVATE_REGION = "eu-central-1"  # a private subnet reaching Systems Manager through VPC endpoints
-REGIONS = ("us-east-1", "eu-west-1", KMS_OFF_REGION, KEY_DISABLED_REGION, LOGGING_REGION, PRIVATE_REGION)
+KEY_POLICY_REGION = "ap-northeast-1"  # the key policy names the node role only: callers may not use the key
+REGIONS = ("us-east-1", "eu-west-1", KMS_OFF_REGION, KEY_DISABLED_REGION, LOGGING_REGION, PRIVATE_REGION,
+           KEY_POLICY_REGION)
 #: Two running, registered instances share this Name tag in us-east-1.
 AMBIGUOUS_NAME = "app-dup"
 INSTANCE_ROLE = "SSMInstanceRole"
@@ -41,6 +43,8 @@ NO_KMS_PROFILE = "SSMInstanceRoleNoKms"
 #: suffix: moto keeps S3 bucket names process-wide, so two sandboxes open at once cannot share a name.
 LOG_BUCKET_PREFIX = "ssm-doctor-sandbox-logs-"
 SERVICE_ROLE = "SSMServiceRole"
+#: The role of a hybrid activation that has since been deleted.
+DELETED_SERVICE_ROLE = "SSMServiceRoleDeleted"
 #: Permission faults: a role that cannot open Session Manager channels, and Default Host Management in one region.
 NO_MESSAGES_ROLE = "SSMRoleWithoutMessages"
 NO_MESSAGES_PROFILE = "SSMRoleWithoutMessages"
@@ -117,6 +121,15 @@ SCENARIOS: tuple[Scenario, ...] = (
         (),
     ),
     Scenario(
+        "hybrid-role-deleted",
+        "On-premises node whose activation's IAM role was deleted",
+        "eu-west-1",
+        "onprem-app03",
+        "hybrid",
+        "blocked",
+        ("node.identity",),
+    ),
+    Scenario(
         "recent-failures",
         "Healthy instance with two failed sessions in the last day",
         "us-east-1",
@@ -151,6 +164,15 @@ SCENARIOS: tuple[Scenario, ...] = (
         "ec2",
         "blocked",
         ("node.kms-decrypt",),
+    ),
+    Scenario(
+        "caller-kms-key-policy",
+        "The key policy lets the node's role decrypt, but not you generate data keys",
+        KEY_POLICY_REGION,
+        "tokyo-01",
+        "ec2",
+        "blocked",
+        ("caller.kms",),
     ),
     Scenario(
         "s3-logging-unencrypted",
@@ -511,6 +533,17 @@ class _Seeder:
             content = _preferences(kms_key_arn)
         if region == KEY_DISABLED_REGION:
             self.client("kms", region).disable_key(KeyId=kms_key_arn.rsplit("/", 1)[-1])
+        if region == KEY_POLICY_REGION:
+            account = kms_key_arn.split(":")[4]
+            node_only = {"Version": "2012-10-17", "Statement": [{
+                "Sid": "NodesDecryptSessionData",
+                "Effect": "Allow",
+                "Principal": {"AWS": f"arn:aws:iam::{account}:role/{INSTANCE_ROLE}"},
+                "Action": ["kms:Decrypt", "kms:DescribeKey"],
+                "Resource": "*",
+            }]}
+            self.client("kms", region).put_key_policy(KeyId=kms_key_arn.rsplit("/", 1)[-1], PolicyName="default",
+                                                      Policy=json.dumps(node_only))
         ssm.create_document(
             Name=PREFERENCES_DOCUMENT,
             DocumentType="Session",
@@ -639,7 +672,8 @@ class _Seeder:
         reservation = ec2.run_instances(**kwargs)
         return str(reservation["Instances"][0]["InstanceId"])
 
-    def hybrid_node(self, region: str, activation_id: str, computer_name: str, platform: str, ip: str) -> str:
+    def hybrid_node(self, region: str, activation_id: str, computer_name: str, platform: str, ip: str,
+                    role: str = SERVICE_ROLE) -> str:
         node_id = moto_ext.new_managed_node_id()
         windows = platform == "Windows"
         info = {
@@ -651,7 +685,7 @@ class _Seeder:
             "PlatformName": "Microsoft Windows Server 2019 Datacenter" if windows else "Ubuntu",
             "PlatformVersion": "10.0.17763" if windows else "22.04",
             "ActivationId": activation_id,
-            "IamRole": SERVICE_ROLE,
+            "IamRole": role,
             "RegistrationDate": _iso(self.now - dt.timedelta(days=40)),
             "ResourceType": "ManagedInstance",
             "Name": computer_name,
@@ -667,12 +701,12 @@ class _Seeder:
         )
         return node_id
 
-    def activation(self, region: str) -> str:
+    def activation(self, region: str, role: str = SERVICE_ROLE) -> str:
         ssm = self.client("ssm", region)
         created = ssm.create_activation(
             Description="On-premises servers",
             DefaultInstanceName="onprem",
-            IamRole=SERVICE_ROLE,
+            IamRole=role,
             RegistrationLimit=10,
             ExpirationDate=self.now + dt.timedelta(days=30),
         )
@@ -772,6 +806,7 @@ def seed(session: boto3.Session, endpoint_url: str | None = None) -> dict[str, s
             (KMS_OFF_REGION, "kms-off", "kmsoff-01"),
             (KEY_DISABLED_REGION, "kms-key-disabled", "keyoff-01"),
             (LOGGING_REGION, "s3-logging-unencrypted", "audit-01"),
+            (KEY_POLICY_REGION, "caller-kms-key-policy", "tokyo-01"),
         ):
             region_subnet, region_group = s.network(region)
             image = s.images(region)["Linux"]
@@ -795,6 +830,10 @@ def seed(session: boto3.Session, endpoint_url: str | None = None) -> dict[str, s
         )
         targets["hybrid-advanced"] = s.hybrid_node(
             "eu-west-1", s.activation("eu-west-1"), "onprem-dc02", "Windows", "192.168.20.5"
+        )
+        targets["hybrid-role-deleted"] = s.hybrid_node(
+            "eu-west-1", s.activation("eu-west-1", DELETED_SERVICE_ROLE), "onprem-app03", "Linux", "192.168.20.9",
+            role=DELETED_SERVICE_ROLE,
         )
 
         owner = f"arn:aws:sts::{account}:user/moto"
