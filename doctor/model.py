@@ -183,6 +183,16 @@ def verdict_of(findings: Sequence[Finding]) -> Verdict:
     return Verdict.READY
 
 
+#: Failures that usually follow from another check's: when both are root causes, the other is the one to fix
+#: first (an agent with no usable role or no route to the endpoints never registers, goes offline, or cannot open
+#: Session Manager channels).
+LIKELY_CONSEQUENCE_OF: dict[str, tuple[str, ...]] = {
+    "node.registered": ("node.identity", "node.role-permissions", "network.path"),
+    "node.online": ("node.identity", "node.role-permissions", "network.path"),
+    "node.connectable": ("node.role-permissions", "network.path", "node.identity"),
+}
+
+
 def root_causes_of(findings: Sequence[Finding]) -> tuple[str, ...]:
     """Checks that did not hold although every prerequisite did: the failures, then the unknowns."""
     order = {Status.FAIL: 0, Status.ERROR: 1, Status.UNKNOWN: 2}
@@ -210,6 +220,18 @@ class TargetReport:
     @property
     def root_causes(self) -> tuple[str, ...]:
         return root_causes_of(self.findings)
+
+    def consequence_of(self, check_id: str) -> tuple[str, ...]:
+        """The other root causes that probably explain this one (see ``LIKELY_CONSEQUENCE_OF``)."""
+        causes = set(self.root_causes)
+        if check_id not in causes:
+            return ()
+        return tuple(c for c in LIKELY_CONSEQUENCE_OF.get(check_id, ()) if c in causes)
+
+    def causes_in_fix_order(self) -> tuple[str, ...]:
+        """Root causes as a reader should fix them: those that explain others before those they explain."""
+        causes = self.root_causes
+        return tuple(sorted(causes, key=lambda c: (bool(self.consequence_of(c)), causes.index(c))))
 
     def finding(self, check_id: str) -> Finding:
         for f in self.findings:

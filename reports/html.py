@@ -105,6 +105,7 @@ class Area:
 class RootCause:
     finding: Finding
     blocks: tuple[str, ...]
+    consequence_of: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -226,8 +227,8 @@ def _target_view(t: TargetReport, index: int) -> TargetView:
     prefix = f"t{index}-"
     by_id = {f.id: f for f in t.findings}
     causes = tuple(
-        RootCause(by_id[cid], tuple(g.id for g in t.findings if cid in g.blocked_by))
-        for cid in t.root_causes
+        RootCause(by_id[cid], tuple(g.id for g in t.findings if cid in g.blocked_by), t.consequence_of(cid))
+        for cid in t.causes_in_fix_order()
         if cid in by_id
     )
     counts = tuple(

@@ -8,7 +8,7 @@ longer than any run of backticks inside them.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from checks.problems import problem_title, problem_url
 from doctor.model import Finding, Report, Status, TargetReport, Verdict
@@ -127,12 +127,12 @@ def _target(t: TargetReport) -> list[str]:
         return [*out, f"> {text(t.error)}", ""]
 
     by_id = {f.id: f for f in t.findings}
-    causes = [by_id[c] for c in t.root_causes if c in by_id]
+    causes = [by_id[c] for c in t.causes_in_fix_order() if c in by_id]
     if causes:
         out += [f"{h} Root causes", ""]
         for f in causes:
             blocked = [g.id for g in t.findings if f.id in g.blocked_by]
-            out += _finding(f, blocked, h + "#")
+            out += _finding(f, blocked, h + "#", t.consequence_of(f.id))
     warnings = [f for f in t.findings if f.status is Status.WARN]
     if warnings:
         out += [f"{h} Warnings", ""]
@@ -158,11 +158,14 @@ def _summary_cell(f: Finding) -> str:
     return summary
 
 
-def _finding(f: Finding, blocked: Iterable[str], h: str) -> list[str]:
+def _finding(f: Finding, blocked: Iterable[str], h: str, consequence_of: Sequence[str] = ()) -> list[str]:
     out = [f"{h} {ICON[f.status]} {code(f.id)}: {text(f.title)}", ""]
     if f.problem:
         out += [f"Documented problem: {link(problem_title(f.problem), problem_url(f.problem))}", ""]
     out += [para(f.summary), ""]
+    if consequence_of:
+        out += ["**Probably a consequence of " + ", ".join(code(c) for c in consequence_of) + ": fix that first.**",
+                ""]
     if f.missing:
         out += ["Missing permission" + ("s" if len(f.missing) > 1 else "") + ": "
                 + ", ".join(code(m) for m in f.missing), ""]

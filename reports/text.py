@@ -72,11 +72,15 @@ def _target(console: Console, t: TargetReport, verbose: bool) -> None:
         console.print(f"  [red]{escape(t.error)}[/red]")
         return
     by_id = {f.id: f for f in t.findings}
-    causes = [by_id[c] for c in t.root_causes]
+    causes = [by_id[c] for c in t.causes_in_fix_order()]
     if causes:
         console.print("  [bold]Root causes[/bold]")
         for f in causes:
             _finding_detail(console, f)
+            explained = t.consequence_of(f.id)
+            if explained:
+                console.print(f"      [dim]Probably a consequence of {escape(', '.join(explained))}: "
+                              "fix that first.[/dim]")
             blocked = [g.id for g in t.findings if f.id in g.blocked_by]
             if blocked:
                 console.print(f"      [dim]Not checked because of this: {escape(', '.join(blocked))}[/dim]")
@@ -132,11 +136,14 @@ def render_fleet_summary(
         if t.error:
             console.print(f"           [red]{escape(t.error)}[/red]")
         by_id = {f.id: f for f in t.findings}
-        for cid in t.root_causes:
+        for cid in t.causes_in_fix_order():
             f = by_id[cid]
             mark, style = _MARK[f.status]
             console.print(f"           [{style}]{mark}[/] {escape(cid)}: {escape(f.summary)}")
-            if f.remediation.commands:
+            explained = t.consequence_of(cid)
+            if explained:
+                console.print(f"             [dim](probably a consequence of {escape(', '.join(explained))})[/dim]")
+            elif f.remediation.commands:
                 console.print(f"             [cyan]$ {escape(f.remediation.commands[0])}[/cyan]")
         for f in t.findings:
             if f.status is Status.WARN:

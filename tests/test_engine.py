@@ -219,3 +219,17 @@ def test_collect_must_name_a_parameter() -> None:
                collect=("nothing",))
         def node_bad() -> Outcome:
             return passed("fine")
+
+
+def test_root_causes_that_explain_others_come_first_in_fix_order() -> None:
+    def f(cid: str, status: Status) -> Finding:
+        return Finding(id=cid, title=cid, status=status, summary=cid, problem="p", doc_url="u", area="node")
+
+    t = TargetReport(T.id, (f("node.registered", Status.FAIL), f("node.identity", Status.FAIL),
+                            f("agent.version", Status.SKIP)))
+    assert t.root_causes == ("node.registered", "node.identity")  # the report's order: the catalogue's
+    assert t.causes_in_fix_order() == ("node.identity", "node.registered")
+    assert t.consequence_of("node.registered") == ("node.identity",)
+    assert t.consequence_of("node.identity") == ()
+    alone = TargetReport(T.id, (f("node.registered", Status.FAIL),))
+    assert alone.causes_in_fix_order() == ("node.registered",) and alone.consequence_of("node.registered") == ()
