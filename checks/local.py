@@ -12,8 +12,33 @@ from doctor.model import Outcome, failed, fix, not_applicable, passed, unknown, 
 from doctor.versions import LAST_PLUGIN_WITHOUT_ENV_VAR, MIN_PLUGIN, version
 
 CLI_CONFIGURE_DOC = "https://docs.aws.amazon.com/cli/latest/userguide/cli-chap-configure.html"
-# Failures that mean the endpoint could not be asked, not that the credentials are bad.
-_TRANSIENT = frozenset({"EndpointUnreachable", "Timeout", "Throttling", "ThrottlingException", "InternalFailure"})
+# Failures of sts:GetCallerIdentity (or of finding credentials) that mean the credentials or the region do not
+# work. Anything else (an endpoint that cannot be reached or answers nonsense, throttling, a server error) says
+# nothing about the credentials, so the check is unknown rather than failed.
+CREDENTIAL_ERRORS = frozenset(
+    {
+        "NoCredentials",
+        "NoRegion",
+        "ProfileNotFound",
+        "PartialCredentialsError",
+        "InvalidClientTokenId",
+        "InvalidAccessKeyId",
+        "UnrecognizedClientException",
+        "SignatureDoesNotMatch",
+        "IncompleteSignature",
+        "MissingAuthenticationToken",
+        "ExpiredToken",
+        "ExpiredTokenException",
+        "RequestExpired",
+        "AccessDenied",
+        "RegionDisabledException",
+        "TokenRetrievalError",
+        "SSOTokenLoadError",
+        "UnauthorizedSSOTokenError",
+        "CredentialRetrievalError",
+        "InvalidConfigError",
+    }
+)
 
 USERNAME_RE = re.compile(r"^[a-zA-Z0-9_.@-]{1,256}$")
 WINDOWS_NAME_LIMIT = 20
@@ -33,9 +58,11 @@ def local_credentials(credentials: dict[str, Any], target: Target) -> Outcome:
         code = credentials.get("error_code", "")
         message = credentials.get("message", "")
         evidence = {"error_code": code, "message": message, "profile": profile, "region": region}
-        if code in _TRANSIENT:
+        if code not in CREDENTIAL_ERRORS:
+            reached = code not in ("EndpointUnreachable", "Timeout")
             return unknown(
-                f"Could not reach sts:GetCallerIdentity ({code}): {message}",
+                (f"Could not confirm the credentials: sts:GetCallerIdentity failed with {code}: {message}" if reached
+                 else f"Could not reach sts:GetCallerIdentity ({code}): {message}"),
                 missing=["sts:GetCallerIdentity"],
                 evidence=evidence,
                 fix=fix("Check network access to the AWS endpoints (or AWS_ENDPOINT_URL) and run again."),

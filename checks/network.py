@@ -7,6 +7,11 @@ route to an internet gateway (with a public IP) or a NAT gateway. Then it checks
 the endpoint's state and security group, the node's security-group egress, and the subnet's network ACL in
 both directions (it is stateless, so the replies on ephemeral ports must be let back in).
 
+Where the data lack a piece AWS always creates (the default VPC's route to its internet gateway, the default
+security group's rule admitting its own members) and show no trace of its removal, that piece is undecided
+rather than missing. An agent that is online and connected proves the pieces on its own way to Systems Manager,
+and so any other service whose only doubts are those same pieces.
+
 Not modelled: IPv6, HTTP proxies configured on the agent, routes through transit gateways, peering,
 virtual private gateways, firewall or appliance ENIs, the NAT gateway's own route to the internet, VPC
 endpoint policies, the VPC's DNS attributes, prefix-list contents and DNS resolution itself.
@@ -179,6 +184,17 @@ def _ingress_from(group: Mapping[str, Any], node_ip: ipaddress.IPv4Address | Non
     return FAIL, f"security group {group.get('GroupId')} does not admit TCP 443 from the node"
 
 
+def _bare_default_group(group: Mapping[str, Any], node_groups: Iterable[str]) -> bool:
+    """The VPC's default group, shared with the node, showing outbound rules but no inbound rule at all.
+
+    AWS creates every default group with an inbound rule admitting its own members and an outbound rule to
+    anywhere. A hardened default group loses both; one that kept only the outbound rule looks like an incomplete
+    copy of AWS (an emulator) more than a deliberate choice, so it is not taken as a denial.
+    """
+    return (group.get("GroupName") == "default" and str(group.get("GroupId")) in set(node_groups)
+            and not group.get("IpPermissions") and bool(group.get("IpPermissionsEgress")))
+
+
 @dataclass(frozen=True)
 class _AclVerdict:
     state: str
@@ -272,6 +288,25 @@ _ROUTE_TARGETS = (
     ("CarrierGatewayId", "carrier gateway"),
     ("CoreNetworkArn", "core network"),
 )
+
+
+#: Route kind of a default subnet whose default VPC shows neither its internet gateway nor a default route.
+DEFAULT_VPC = "default-vpc"
+
+
+def _default_vpc_route_unseen(subnet: Mapping[str, Any], how: str, tables: Sequence[Mapping[str, Any]]) -> bool:
+    """A default subnet on its VPC's main route table, while no route table of the VPC mentions an internet
+    gateway at all.
+
+    AWS builds every default VPC with an internet gateway and a 0.0.0.0/0 route to it in the main table. A
+    default VPC whose gateway was really removed still shows a detached route as a blackhole; one where neither
+    trace is left is more likely an incomplete copy of AWS (an emulator, a partial facts file) than a
+    deliberately private network, so the path is undecided rather than failed.
+    """
+    if not subnet.get("DefaultForAz") or how != "main":
+        return False
+    return not any(str(r.get("GatewayId") or "").startswith("igw-") or r.get("DestinationCidrBlock") == "0.0.0.0/0"
+                   for t in tables for r in t.get("Routes") or [])
 
 
 def _default_route(table: Mapping[str, Any]) -> tuple[str, str, Mapping[str, Any] | None]:
@@ -422,8 +457,13 @@ def _via_endpoint(net: _Net, path: _Path, endpoint: Mapping[str, Any]) -> None:
         record = net.groups.get(gid)
         if record is None:
             verdicts.append((UNSURE, f"security group {gid} of {eid} could not be read"))
-        else:
-            verdicts.append(_ingress_from(record, net.node_ip, net.node_groups))
+            continue
+        verdict = _ingress_from(record, net.node_ip, net.node_groups)
+        if verdict[0] == FAIL and _bare_default_group(record, net.node_groups):
+            verdict = (UNSURE, f"{gid} is the VPC's default security group and the node is a member; AWS creates "
+                               "that group with an inbound rule admitting its own members, but it shows no inbound "
+                               "rules at all here, so whether the node may reach the endpoint is not certain")
+        verdicts.append(verdict)
     if not any(v[0] == OK for v in verdicts):
         if any(v[0] == UNSURE for v in verdicts):
             path.doubt("; ".join(v[1] for v in verdicts if v[0] == UNSURE))
@@ -470,6 +510,14 @@ def _via_route(net: _Net, path: _Path, kind: str, target_id: str, public_ip: str
         path.via = f"blackhole route to {target_id}"
         path.fail(f"the default route points at {target_id}, which no longer exists (blackhole)")
         return
+    elif kind == DEFAULT_VPC and public_ip:
+        path.via = "the default VPC's internet gateway"
+        path.doubt(
+            f"subnet {net.subnet_id} is a default subnet, and AWS creates the default VPC with an internet gateway "
+            f"and a default route to it in the main route table; here route table {net.table.get('RouteTableId')} "
+            "has no default route and no route table of the VPC names an internet gateway, so the data look "
+            "incomplete rather than deliberately private"
+        )
     else:
         path.via = "nothing"
         path.fail("the subnet has no default route to the internet and the VPC has no endpoint for it")
@@ -563,6 +611,8 @@ def network_path(
     )
     services, prefs_known = _required_services(session_preferences)
     kind, target_id, _route = _default_route(table)
+    if kind == "none" and _default_vpc_route_unseen(subnet, how, route_tables):
+        kind = DEFAULT_VPC
     public_ip = _public_ip(ec2_instance)
 
     paths: list[_Path] = []
@@ -585,7 +635,7 @@ def network_path(
             _via_endpoint(net, path, endpoint)
             continue
         _via_route(net, path, kind, target_id, public_ip)
-        no_route = kind in ("none", "blackhole") or (kind == "igw" and not public_ip)
+        no_route = kind in ("none", "blackhole") or (kind in ("igw", DEFAULT_VPC) and not public_ip)
         if path.state != FAIL or not no_route:
             continue
         if endpoint is not None:
@@ -645,10 +695,16 @@ def network_path(
     if doubtful:
         names = _join(p.service for p in doubtful)
         reason = doubtful[0].doubts[0]
-        if agent_connected and all(p.service in CORE_SERVICES for p in doubtful):
+        # A connected agent proves the pieces on its way to the core endpoints; another service whose only
+        # doubts are those same pieces (the same route, the same security group) is proven with them.
+        proven = {d for p in paths if p.service in CORE_SERVICES for d in p.doubts}
+        if agent_connected and all(p.service in CORE_SERVICES or set(p.doubts) <= proven for p in doubtful):
             evidence["agent_online"] = True
+            others = [p.service for p in doubtful if p.service not in CORE_SERVICES]
+            also = (f"; {_join(others)} {'goes' if len(others) == 1 else 'go'} the same way" if others else "")
             return passed(
-                f"SSM Agent on {target.id} is online and connected, so it reaches {names} "
+                f"SSM Agent on {target.id} is online and connected, so it reaches "
+                f"{_join(p.service for p in doubtful if p.service in CORE_SERVICES) or 'Systems Manager'}{also} "
                 f"(ssm-doctor could not trace the path itself: {reason})",
                 evidence,
             )

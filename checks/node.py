@@ -8,7 +8,7 @@ from typing import Any
 from checks.problems import doc
 from doctor.engine import check
 from doctor.facts import Target
-from doctor.model import Outcome, failed, fix, passed, warned
+from doctor.model import Outcome, failed, fix, passed, unknown, warned
 from doctor.versions import MIN_PASSWORD_RESET_AGENT, version
 
 SUPPORTED_PLATFORMS = ("Windows", "Linux", "MacOS")
@@ -168,22 +168,42 @@ def _age_text(age: timedelta) -> str:
     problem="managed-node-not-available",
     doc=doc("managed-instances-password-reset"),
 )
-def node_platform(instance_info: dict[str, Any], target: Target) -> Outcome:
+def node_platform(
+    instance_info: dict[str, Any], target: Target, ec2_instance: dict[str, Any] | None = None
+) -> Outcome:
     platform = instance_info.get("PlatformType") or ""
     evidence = {
         "platform_type": platform,
         "platform_name": instance_info.get("PlatformName"),
         "platform_version": instance_info.get("PlatformVersion"),
     }
+    if not platform:
+        # The registration does not say; EC2 knows what an instance runs.
+        details = str((ec2_instance or {}).get("PlatformDetails") or (ec2_instance or {}).get("Platform") or "")
+        platform = _EC2_PLATFORM.get(details.split(" ", 1)[0].lower(), "") if details else ""
+        if not platform:
+            return unknown(
+                f"{target.id} is registered but did not report its platform, so ssm-doctor cannot tell whether "
+                "AWS-PasswordReset runs on it",
+                missing=["ssm:DescribeInstanceInformation"],
+                evidence=evidence,
+                fix=fix("Check the node's platform in Fleet Manager, or restart SSM Agent so that it reports again.",
+                        commands=[f"aws ssm describe-instance-information --filters Key=InstanceIds,Values={target.id}"
+                                  f" --query 'InstanceInformationList[0].PlatformType' --region {target.region}"]),
+            )
+        evidence["platform_from_ec2"] = details
     if platform not in SUPPORTED_PLATFORMS:
         return failed(
-            f"{target.id} reports platform {platform or 'unknown'}; AWS-PasswordReset runs on Windows, Linux "
-            "and macOS only",
+            f"{target.id} reports platform {platform}; AWS-PasswordReset runs on Windows, Linux and macOS only",
             evidence,
             fix("Reset the password with the platform's own tools, or check the agent's proxy settings: a "
                 "misconfigured proxy can make a node report the wrong platform."),
         )
     return passed(f"{target.id} runs {instance_info.get('PlatformName') or platform}", evidence)
+
+
+# The first word of EC2's PlatformDetails ("Linux/UNIX", "Red Hat Enterprise Linux", "Windows with SQL Server …").
+_EC2_PLATFORM = {"linux/unix": "Linux", "red": "Linux", "suse": "Linux", "ubuntu": "Linux", "windows": "Windows"}
 
 
 @check(
@@ -235,7 +255,7 @@ def _update_agent_command(target: Target) -> str:
 )
 def node_connectable(connection_status: str, target: Target) -> Outcome:
     evidence = {"status": connection_status}
-    if connection_status != "connected":
+    if connection_status.lower() != "connected":
         return failed(
             f"Session Manager reports {target.id} as {connection_status or 'not connected'}",
             evidence,

@@ -115,8 +115,8 @@ def prefs_document(session_preferences: dict[str, Any], target: Target) -> Outco
                 "as a JSON object whose inputs use true/false for the encryption, streaming and Run As flags.",
                 "The schema of the document is on the linked page.",
                 commands=[
-                    f"aws ssm get-document --name {PREFERENCES_DOCUMENT} --document-format JSON "
-                    f"--query Content --output text --region {region}",
+                    f"aws ssm get-document --name {PREFERENCES_DOCUMENT} --document-version '$LATEST' "
+                    f"--document-format JSON --query Content --output text --region {region}",
                     preferences_file_command({}),
                     *preferences_update_commands(session_preferences, region),
                 ],

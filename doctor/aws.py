@@ -8,29 +8,54 @@ every call is counted (the counts are stable, unlike timings).
 from __future__ import annotations
 
 import os
+import random
 import re
 import threading
+import time
 from collections import Counter
-from collections.abc import Mapping
-from typing import Any
+from collections.abc import Callable, Mapping
+from typing import Any, TypeVar
 
 import boto3
 import botocore.exceptions
+import botocore.parsers
 from botocore.config import Config
 
 from doctor.facts import Unavailable, UnavailableError, jsonable
 
-# Standard retry mode with enough attempts that throttling is absorbed rather than reported.
+T = TypeVar("T")
+
+# botocore's standard retry mode retries throttling and transient failures (HTTP 5xx, dropped connections) with
+# exponential backoff, BOTOCORE_ATTEMPTS tries in all. Throttling is the one failure that patience cures, so a
+# call that is still throttled after those tries is made again (THROTTLE_ROUNDS rounds in all, 16 tries); any
+# other failure ends after botocore's tries, so an endpoint that is down, or that does not implement an
+# operation, costs seconds instead of minutes.
+BOTOCORE_ATTEMPTS = 4
+THROTTLE_ROUNDS = 4
 RETRY_CONFIG = Config(
-    retries={"mode": "standard", "max_attempts": 10},
+    retries={"mode": "standard", "total_max_attempts": BOTOCORE_ATTEMPTS},
     connect_timeout=5,
     read_timeout=30,
     user_agent_extra="ssm-doctor",
 )
 
 _SIGNING_PREFIX = {"logs": "logs", "sts": "sts"}
-_THROTTLE_CODES = frozenset(
-    {"Throttling", "ThrottlingException", "ThrottledException", "RequestLimitExceeded", "TooManyRequestsException"}
+# The throttling error codes of the AWS services ssm-doctor reads (as botocore's standard mode knows them).
+THROTTLE_CODES = frozenset(
+    {
+        "Throttling",
+        "ThrottlingException",
+        "ThrottledException",
+        "RequestThrottledException",
+        "TooManyRequestsException",
+        "RequestLimitExceeded",
+        "RequestThrottled",
+        "SlowDown",
+        "EC2ThrottledException",
+        "BandwidthLimitExceeded",
+        "LimitExceededException",
+        "PriorRequestNotComplete",
+    }
 )
 
 
@@ -42,6 +67,9 @@ def iam_action(service: str, operation: str) -> str:
 
 class Aws:
     """A boto3 session plus per-region clients, shared by every collector in a run."""
+
+    #: How the pause between throttled rounds is taken (tests replace it).
+    sleep: Callable[[float], None] = staticmethod(time.sleep)
 
     def __init__(self, profile: str | None = None, region: str | None = None) -> None:
         # boto3 reads AWS_DEFAULT_REGION; the other AWS SDKs and the CLI v2 also honour AWS_REGION.
@@ -73,13 +101,25 @@ class Aws:
         with self._lock:
             self.calls[f"{prefix}:{model.name}"] += 1
 
+    def retrying(self, attempt: Callable[[], T]) -> T:
+        """Run ``attempt`` (one or more AWS requests); when it ends throttled, pause and run it again."""
+        for round_ in range(THROTTLE_ROUNDS):
+            try:
+                return attempt()
+            except botocore.exceptions.ClientError as exc:
+                if error_code(exc) not in THROTTLE_CODES or round_ + 1 == THROTTLE_ROUNDS:
+                    raise
+            # Carry on botocore's backoff: it paused up to 1, 2 and 4 seconds between its own tries.
+            self.sleep(random.random() * min(2.0 ** (round_ + 3), 20.0))
+        raise AssertionError("unreachable")  # pragma: no cover
+
     def call(
         self, service: str, operation: str, region: str, expect: Mapping[str, Any] | None = None, **params: Any
     ) -> Any:
         action = iam_action(service, operation)
         try:
             client = self.client(service, region)
-            response = getattr(client, operation)(**params)
+            response = self.retrying(lambda: getattr(client, operation)(**params))
         except Exception as exc:  # every failure becomes a typed value, never a silent pass
             code = error_code(exc)
             if expect is not None and code in expect:
@@ -89,11 +129,16 @@ class Aws:
 
     def paginate(self, service: str, operation: str, region: str, result_key: str, **params: Any) -> list[Any]:
         action = iam_action(service, operation)
-        items: list[Any] = []
-        try:
+
+        def every_page() -> list[Any]:
+            items: list[Any] = []
             paginator = self.client(service, region).get_paginator(operation)
             for page in paginator.paginate(**params):
                 items.extend(page.get(result_key, []))
+            return items
+
+        try:
+            items = self.retrying(every_page)
         except Exception as exc:
             raise UnavailableError(unavailable_from(action, exc)) from exc
         return jsonable(items)  # type: ignore[no-any-return]
@@ -117,12 +162,34 @@ def error_code(exc: BaseException) -> str:
     return type(exc).__name__
 
 
+_TAG = re.compile(r"<[^>]*>")
+_TITLE = re.compile(r"<title>(.*?)</title>", re.IGNORECASE | re.DOTALL)
+
+
+def _not_aws(body: str) -> str:
+    """A short text for an answer that is not an AWS error document (an HTML error page, say)."""
+    title = _TITLE.search(body)
+    text = title.group(1) if title else _TAG.sub(" ", body)
+    return re.sub(r"\s+", " ", text).strip()[:120]
+
+
 def unavailable_from(action: str, exc: BaseException) -> Unavailable:
     code = error_code(exc)
     message = str(exc)
     if isinstance(exc, botocore.exceptions.ClientError):
-        message = str(exc.response.get("Error", {}).get("Message", "")) or message
+        raw = str(exc.response.get("Error", {}).get("Message", ""))
+        message = raw or message
+        if code.isdigit():  # no AWS error in the body: botocore names the error after the HTTP status
+            detail = _not_aws(raw)
+            message = f"the endpoint answered HTTP {code} without an AWS error" + (f" ({detail})" if detail else "")
+            code = f"HTTP{code}"
+    elif isinstance(exc, botocore.parsers.ResponseParserError):
+        body = message.split("\n", 1)[1].strip() if "\n" in message else ""
+        if body[:2] in ("b'", 'b"'):
+            body = body[2:-1].replace("\\n", " ")
+        detail = _not_aws(body)
+        message = "the endpoint's answer is not an AWS response" + (f" ({detail})" if detail else "")
     message = re.sub(r"\s+", " ", message).strip()[:500]
-    if code in _THROTTLE_CODES:
+    if code in THROTTLE_CODES:
         message = f"still throttled after retries: {message}"
     return Unavailable(action, code, message, action)

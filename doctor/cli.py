@@ -127,8 +127,12 @@ def _collect_targets(
             except TargetError as exc:
                 raise UsageError(str(exc)) from None
             except UnavailableError as exc:
-                raise UsageError(f"cannot list nodes in {r}: {exc.unavailable.describe()}") from None
+                # One region that cannot be listed does not stop the others; it is reported as a bad target.
+                invalid.append((f"{'--filter' if filters else '--all'} in {r}",
+                                f"cannot list nodes in {r}: {exc.unavailable.describe()}"))
     unique = list({t.id: t for t in resolved}.values())
+    if not unique and not wanted and invalid:  # only listings were asked for, and none could be made
+        raise UsageError("; ".join(message for _, message in invalid))
     if not unique and not invalid:
         raise UsageError("no targets: give an instance id, a managed node id or a name, or use --filter/--all")
     return unique, invalid
@@ -173,6 +177,11 @@ def pwreset(
         raise UsageError("--reset needs --user NAME: the local user whose password to reset")
     if reset and (only_ids or skip_ids) and not force:
         raise UsageError("--reset needs the whole diagnosis: drop --only/--skip, or pass --force to reset anyway")
+    if reset and not from_facts:
+        from doctor.reset import NO_TERMINAL, stdin_is_terminal
+
+        if not stdin_is_terminal():  # a usage error: say so before any AWS call
+            raise UsageError(NO_TERMINAL)
 
     if from_facts:
         import json
@@ -195,7 +204,9 @@ def pwreset(
 
     aws = _make_aws(profile, region)
     resolved_region = region or aws.region or ""
-    ids_only = all(t.startswith(("i-", "mi-")) for t in (targets or []))
+    from doctor.targets import looks_like_id
+
+    ids_only = all(looks_like_id(t.strip()) for t in (targets or []))
     if not resolved_region and (not ids_only or filters or all_nodes):
         raise UsageError("no AWS region: pass --region or set AWS_REGION")
     region_list = _split([regions]) if regions else []
@@ -330,7 +341,9 @@ def fix_cmd(
         raise UsageError(f"--timeout must be a positive number of seconds, not {timeout:g}")
     aws = _make_aws(profile, region)
     resolved_region = region or aws.region or ""
-    if not resolved_region and not target.startswith(("i-", "mi-")):
+    from doctor.targets import looks_like_id
+
+    if not resolved_region and not looks_like_id(target.strip()):
         raise UsageError("no AWS region: pass --region or set AWS_REGION")
     found, _ = _collect_targets(aws, resolved_region, [target], [], None, False, [])
     options = FixOptions(instance_profile=instance_profile, kms_key=kms_key, accept_charges=accept_charges,

@@ -48,6 +48,18 @@ def standin_plugin() -> Iterator[str]:
             os.environ["PATH"] = old
 
 
+def _redacted_progress(progress: Callable[[str], None], account: str, names: list[str]) -> Callable[[str], None]:
+    """Progress lines without the account id or node names, for a redacted run (the report masks them)."""
+    names = sorted((n for n in names if n), key=len, reverse=True)
+
+    def say(message: str) -> None:
+        for name in names:
+            message = message.replace(f" ({name})", "")
+        progress(message.replace(account, "ACCOUNT-1"))
+
+    return say
+
+
 def run_demo(
     output: str | None,
     fmt: str | None,
@@ -70,6 +82,8 @@ def run_demo(
     from reports import render
     from reports.text import render_fleet_summary
 
+    if progress and redact:
+        progress = _redacted_progress(progress, ACCOUNT_ID, [s.name for s in SCENARIOS])
     with in_process(seed_fleet=True) as sandbox, standin_plugin():
         if progress:
             progress(f"sandbox fleet seeded: {len(sandbox.targets)} nodes in account {ACCOUNT_ID}")

@@ -18,7 +18,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from doctor.facts import FactStore, Target, Unavailable
+from doctor.facts import COLLECTOR_ERROR, FactStore, Target, Unavailable
 from doctor.model import Finding, Fix, Outcome, Status
 
 if TYPE_CHECKING:
@@ -289,6 +289,14 @@ def _evaluate_one(
 
 
 def _unknown_from(spec: CheckSpec, missing: Sequence[Unavailable]) -> Finding:
+    crashed = [u for u in missing if u.code == COLLECTOR_ERROR]
+    if crashed:  # not missing data but a bug in ssm-doctor: the check could not run
+        return _finding(
+            spec,
+            Status.ERROR,
+            f"The check could not run: {crashed[0].operation} crashed: {crashed[0].message}",
+            evidence={"unavailable": [u.to_json() for u in missing]},
+        )
     first = missing[0]
     permissions = tuple(dict.fromkeys(u.permission or u.operation for u in missing))
     summary = f"Could not determine: {first.describe()}"

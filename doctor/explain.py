@@ -1071,14 +1071,22 @@ _ANSI = re.compile(
     r"|\x1b[@-Z\\-_]"  # other two-byte escapes
 )
 _ESCAPED_BREAKS = re.compile(r"\\r\\n|\\n|\\r|\\t")
+_JOINED_BREAKS = re.compile(r"([ \t]*)(?:\r\n|\n|\r|\\r\\n|\\n|\\r)([ \t]*)")
 _QUOTES = str.maketrans({"\u2018": "'", "\u2019": "'", "\u201c": '"', "\u201d": '"'})
 _WHITESPACE = re.compile(r"\s+")
 _TARGET = re.compile(r"\b(m?i-(?:[0-9a-f]{17}|[0-9a-f]{8}))\b", re.IGNORECASE)
 
 
-def normalize(text: str) -> str:
-    """Strip ANSI escapes, undo escaped line breaks and collapse whitespace."""
+def normalize(text: str, join_lines: bool = False) -> str:
+    """Strip ANSI escapes, undo escaped line breaks and collapse whitespace.
+
+    With ``join_lines`` a bare line break is removed instead of read as a space: text copied from a
+    fixed-width console or a log viewer is often cut in the middle of a word. A break next to a blank was cut
+    between words, and stays a space.
+    """
     text = _ANSI.sub("", text)
+    if join_lines:
+        text = _JOINED_BREAKS.sub(lambda m: " " if m.group(1) or m.group(2) else "", text)
     text = _ESCAPED_BREAKS.sub(" ", text)
     text = text.translate(_QUOTES)
     return _WHITESPACE.sub(" ", text).strip()
@@ -1181,16 +1189,22 @@ def explain(text: str) -> list[Match]:
     clean = normalize(text)
     if not clean:
         return []
+    # The text as pasted, and with its line breaks closed up (for words wrapped across lines); the better wins.
+    readings = list(dict.fromkeys((clean, normalize(text, join_lines=True))))
     found: list[tuple[float, int, KnownError]] = []
     for index, error in enumerate(CATALOGUE):
-        score = _score(error, clean)
-        if score is not None:
-            found.append((score, index, error))
+        scores = [score for reading in readings if (score := _score(error, reading)) is not None]
+        if scores:
+            found.append((max(scores), index, error))
     found.sort(key=lambda item: (-item[0], item[1]))
     return [Match(error=error, score=score) for score, _, error in found]
 
 
 def extract_target(text: str) -> str | None:
     """Return the first EC2 (``i-``) or managed node (``mi-``) id in ``text``, if any."""
-    m = _TARGET.search(normalize(text))
+    spaced = _TARGET.search(normalize(text))
+    joined = _TARGET.search(normalize(text, join_lines=True))
+    if spaced and joined and joined.group(1).lower().startswith(spaced.group(1).lower()):
+        spaced = joined  # an id wrapped across lines: its first eight digits alone look like an old-style id
+    m = spaced or joined
     return m.group(1).lower() if m else None

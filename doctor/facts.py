@@ -41,6 +41,9 @@ class Unavailable:
         return asdict(self)
 
 
+#: The code of an Unavailable that stands for a collector that crashed (a bug, not missing data).
+COLLECTOR_ERROR = "CollectorError"
+
 ACCESS_DENIED_CODES = frozenset(
     {"AccessDenied", "AccessDeniedException", "UnauthorizedOperation", "UnauthorizedAccess", "Forbidden"}
 )
@@ -194,6 +197,8 @@ class FactStore:
             return definition.func(ctx)
         except UnavailableError as exc:
             return exc.unavailable
+        except Exception as exc:  # a collector bug (say, an answer of an unexpected shape) must not end the run
+            return Unavailable(f"collecting {name}", COLLECTOR_ERROR, f"{type(exc).__name__}: {exc}"[:500])
 
     def put(self, key: tuple[str, ...], value: Any) -> None:
         with self._lock:

@@ -14,7 +14,7 @@ import os
 import signal
 import subprocess
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -28,6 +28,20 @@ if TYPE_CHECKING:
 DOCUMENT = "AWS-PasswordReset"
 ENV_VAR = "AWS_SSM_START_SESSION_RESPONSE"
 PLUGIN_VERSION_TIMEOUT = 15.0
+PLUGIN_INSTALL_URL = (
+    "https://docs.aws.amazon.com/systems-manager/latest/userguide/session-manager-working-with-install-plugin.html"
+)
+
+
+NO_TERMINAL = ("--reset needs a terminal: session-manager-plugin asks for the new password interactively. "
+               "Run it from an interactive shell (not a pipe or CI job).")
+
+
+def stdin_is_terminal() -> bool:
+    try:
+        return sys.stdin is not None and sys.stdin.isatty()
+    except (AttributeError, ValueError):  # closed or replaced stdin
+        return False
 
 
 def _say(message: str, stream: TextIO | None = None) -> None:
@@ -82,6 +96,17 @@ def build_plugin_call(
     return argv, env
 
 
+def start_session_request(target_id: str, user: str) -> dict[str, Any]:
+    """The StartSession parameters, keys in the order of the API's input shape (Target, DocumentName,
+    Reason, Parameters): the AWS CLI builds its request in that order, and the plugin gets it as JSON."""
+    return {
+        "Target": target_id,
+        "DocumentName": DOCUMENT,
+        "Reason": f"ssm-doctor password reset for {user}"[:256],
+        "Parameters": {"username": [user]},
+    }
+
+
 def confirm(question: str) -> bool:
     _say(question + " [y/N] ")
     try:
@@ -113,9 +138,8 @@ def run_reset(
                  "Fix the root causes above, or pass --force to try anyway.")
             return EXIT_BLOCKED
         _say(f"ssm-doctor: warning: {target.id} is {result.verdict.value} ({causes}); continuing because of --force")
-    if not sys.stdin.isatty():
-        _say("ssm-doctor: --reset needs a terminal: session-manager-plugin asks for the new password "
-             "interactively. Run it from an interactive shell (not a pipe or CI job).")
+    if not stdin_is_terminal():
+        _say(f"ssm-doctor: {NO_TERMINAL}")
         return EXIT_USAGE
 
     account = report.caller.account or "?"
@@ -128,12 +152,7 @@ def run_reset(
         return EXIT_BLOCKED
 
     client = aws.client("ssm", target.region)
-    request: dict[str, Any] = {
-        "Target": target.id,
-        "DocumentName": DOCUMENT,
-        "Parameters": {"username": [user]},
-        "Reason": f"ssm-doctor password reset for {user}"[:256],
-    }
+    request = start_session_request(target.id, user)
     try:
         response = client.start_session(**request)
     except Exception as exc:
@@ -156,13 +175,44 @@ def run_reset(
             _say(f"ssm-doctor: {reason}; could not terminate session {session_id}: "
                  f"{unavailable_from('ssm:TerminateSession', exc).describe()}")
 
+    try:
+        return _hand_off(client, response, request, profile, session_id, terminate)
+    except KeyboardInterrupt:  # Ctrl-C before the plugin took over: leave no session behind
+        terminate("interrupted before session-manager-plugin took over")
+        raise
+    except Exception:
+        terminate("the session could not be handed to session-manager-plugin")
+        raise
+
+
+def _plugin_stdout() -> int | None:
+    """Where the plugin writes: the terminal it inherits, unless stdout is a pipe or a file (it may hold a
+    JSON report); then stderr, so the session's prompts are seen and the report stays clean."""
+    try:
+        if sys.stdout.isatty():
+            return None
+        sys.stdout.flush()
+        return sys.stderr.fileno()
+    except (AttributeError, OSError, ValueError):
+        return None
+
+
+def _hand_off(
+    client: Any,
+    response: dict[str, Any],
+    request: dict[str, Any],
+    profile: str | None,
+    session_id: str,
+    terminate: Callable[[str], None],
+) -> int:
+    """Probe the plugin's version and run it with the CLI's argv; its exit code."""
     plugin = plugin_command() or PLUGIN_NAME
     try:
         version_out = subprocess.check_output([plugin, "--version"], text=True, stdin=subprocess.DEVNULL,
                                               timeout=PLUGIN_VERSION_TIMEOUT)
     except OSError as exc:
         if exc.errno == errno.ENOENT:
-            terminate("session-manager-plugin was not found")
+            terminate(f"session-manager-plugin was not found (install it: {PLUGIN_INSTALL_URL})")
             return EXIT_BLOCKED
         terminate(f"session-manager-plugin could not be started ({exc.strerror})")
         return EXIT_BLOCKED
@@ -178,7 +228,7 @@ def run_reset(
     )
     try:
         with ignore_user_entered_signals():
-            code = subprocess.call(argv, env=env)
+            code = subprocess.call(argv, env=env, stdout=_plugin_stdout())
     except OSError as exc:
         terminate(f"session-manager-plugin could not be started ({exc.strerror})")
         return EXIT_INTERNAL

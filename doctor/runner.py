@@ -62,7 +62,8 @@ def diagnose(
 
     def one(target: Target) -> TargetReport:
         if progress:
-            progress(f"checking {target.id}" + (f" ({target.name})" if target.name else "") + f" in {target.region}")
+            progress(f"checking {target.id}" + (f" ({target.name})" if target.name else "")
+                     + (f" in {target.region}" if target.region else " (no region set)"))
         return diagnose_target(plan_, store, target)
 
     if len(targets) > 1 and max_workers > 1:

@@ -6,15 +6,15 @@ import re
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 
-from doctor.facts import Target, UnavailableError
+from doctor.facts import ACCESS_DENIED_CODES, Target, UnavailableError
 
 if TYPE_CHECKING:
     from doctor.aws import Aws
 
 INSTANCE_ID_RE = re.compile(r"^i-(?:[0-9a-f]{8}|[0-9a-f]{17})$")
 MANAGED_ID_RE = re.compile(r"^mi-[0-9a-f]{17}$")
-# Something that is meant as an id (a prefix and one run of letters/digits), valid or not.
-_ID_SHAPED = re.compile(r"^m?i-[0-9A-Za-z]*$")
+# Something that is meant as an id (a prefix and one run of letters/digits, in any case), valid or not.
+_ID_SHAPED = re.compile(r"^[mM]?[iI]-[0-9A-Za-z]*$")
 _LIVE_STATES = ["pending", "running", "stopping", "stopped"]
 
 
@@ -30,7 +30,7 @@ def validate_id(text: str) -> str:
     """Return the id, or raise TargetError for something id-shaped that is not a valid id."""
     if is_node_id(text):
         return text
-    if text.startswith("mi-"):
+    if text[:3].lower() == "mi-":
         raise TargetError(f"malformed managed node id {text!r}: expected mi- followed by 17 hex digits")
     raise TargetError(f"malformed instance id {text!r}: expected i- followed by 8 or 17 hex digits")
 
@@ -44,6 +44,13 @@ def _tag(tags: Iterable[dict[str, Any]] | None, key: str) -> str:
         if tag.get("Key") == key:
             return str(tag.get("Value", ""))
     return ""
+
+
+def _why(exc: UnavailableError) -> str:
+    gone = exc.unavailable
+    if gone.code in ACCESS_DENIED_CODES or not gone.message:
+        return gone.describe()
+    return f"{gone.describe()}: {gone.message[:200]}"
 
 
 def resolve_name(aws: Aws, region: str, name: str) -> Target:
@@ -60,19 +67,22 @@ def resolve_name(aws: Aws, region: str, name: str) -> Target:
         )
         for reservation in reservations:
             for instance in reservation.get("Instances", []):
-                found[instance["InstanceId"]] = _tag(instance.get("Tags"), "Name")
+                if instance.get("InstanceId"):
+                    found[str(instance["InstanceId"])] = _tag(instance.get("Tags"), "Name")
     except UnavailableError as exc:
-        errors.append(exc.unavailable.describe())
+        errors.append(_why(exc))
     try:
         nodes = aws.paginate("ssm", "describe_instance_information", region, "InstanceInformationList")
         wanted = name.lower()
         for node in nodes:
             computer = str(node.get("ComputerName") or "")
             labels = {computer.lower(), computer.split(".")[0].lower(), str(node.get("Name") or "").lower()}
-            if wanted in labels:
-                found.setdefault(node["InstanceId"], computer or str(node.get("Name") or ""))
+            if wanted in labels and node.get("InstanceId"):
+                found.setdefault(str(node["InstanceId"]), computer or str(node.get("Name") or ""))
     except UnavailableError as exc:
-        errors.append(exc.unavailable.describe())
+        errors.append(_why(exc))
+    if not found and len(errors) == 2:
+        raise TargetError(f"cannot look up the name {name!r} in {region}: {'; '.join(errors)}")
     if not found:
         detail = f" ({'; '.join(errors)})" if errors else ""
         raise TargetError(f"no instance or managed node named {name!r} in {region}{detail}")
@@ -112,17 +122,20 @@ def expand_filters(aws: Aws, region: str, filters: Sequence[str]) -> list[Target
     )
     for reservation in reservations:
         for instance in reservation.get("Instances", []):
-            found[instance["InstanceId"]] = _tag(instance.get("Tags"), "Name")
+            if instance.get("InstanceId"):
+                found[str(instance["InstanceId"])] = _tag(instance.get("Tags"), "Name")
     nodes = aws.paginate("ssm", "describe_instance_information", region, "InstanceInformationList",
                          Filters=ssm_filters)
     for node in nodes:
-        found.setdefault(node["InstanceId"], str(node.get("ComputerName") or ""))
+        if node.get("InstanceId"):
+            found.setdefault(str(node["InstanceId"]), str(node.get("ComputerName") or ""))
     return [Target(nid, region, label) for nid, label in sorted(found.items())]
 
 
 def all_managed(aws: Aws, region: str) -> list[Target]:
     nodes = aws.paginate("ssm", "describe_instance_information", region, "InstanceInformationList")
-    return [Target(n["InstanceId"], region, str(n.get("ComputerName") or "")) for n in nodes]
+    return [Target(str(n["InstanceId"]), region, str(n.get("ComputerName") or ""))
+            for n in nodes if n.get("InstanceId")]
 
 
 def read_targets_file(path: str) -> list[str]:

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from checks.problems import problem_title, problem_url
 from doctor.model import Finding, Report, Status, TargetReport, Verdict
+from reports.printable import printable_report
 
 if TYPE_CHECKING:
     import jinja2
@@ -133,6 +134,7 @@ def render_html(report: Report) -> str:
     """Render the whole report as one self-contained HTML document."""
     import markupsafe
 
+    report = printable_report(report)
     env = _environment()
     script = (TEMPLATES / "copy.js").read_text(encoding="utf-8")
     targets = tuple(_target_view(t, i) for i, t in enumerate(report.targets, start=1))

@@ -12,6 +12,7 @@ from collections.abc import Iterable, Sequence
 
 from checks.problems import problem_title, problem_url
 from doctor.model import Finding, Report, Status, TargetReport, Verdict
+from reports.printable import printable_report
 
 ICON = {
     Status.PASS: "✅",
@@ -72,6 +73,7 @@ def fenced(body: str, lang: str = "sh") -> list[str]:
 
 
 def render_markdown(report: Report) -> str:
+    report = printable_report(report)
     out: list[str] = ["# ssm-doctor: password reset diagnosis", ""]
     caller = report.caller
     facts = []
@@ -93,6 +95,7 @@ def render_markdown(report: Report) -> str:
     s = report.summary
     tally = [f"{s.get(v.value, 0)} {v.value}" for v in Verdict if s.get(v.value, 0)]
     out += ["", f"**{s['targets']} target{'s' if s['targets'] != 1 else ''}:** {', '.join(tally) or 'none'}", ""]
+    out += _cause_counts(report)
 
     for t in report.targets:
         out += _target(t)
@@ -111,8 +114,26 @@ def _verdict_line(t: TargetReport) -> str:
         line += f" — {text(t.error)}"
     elif t.root_causes:
         line += " — root cause" + ("s" if len(t.root_causes) > 1 else "") + ": "
-        line += ", ".join(code(c) for c in t.root_causes)
+        line += ", ".join(code(c) for c in t.causes_in_fix_order())
     return line
+
+
+def _cause_counts(report: Report) -> list[str]:
+    """For a fleet: how many targets each root cause blocks, most common first."""
+    counts: dict[str, int] = {}
+    problems: dict[str, str] = {}
+    for t in report.targets:
+        for f in t.findings:
+            if f.id in t.root_causes:
+                counts[f.id] = counts.get(f.id, 0) + 1
+                problems.setdefault(f.id, f.problem)
+    if len(report.targets) < 2 or not counts:
+        return []
+    out = ["| Root cause | Documented problem | Targets |", "| --- | --- | ---: |"]
+    for cid, n in sorted(counts.items(), key=lambda item: (-item[1], item[0])):
+        problem = link(problem_title(problems[cid]), problem_url(problems[cid])) if problems[cid] else " "
+        out.append(f"| {code(cid).replace('|', chr(92) + '|')} | {problem} | {n} |")
+    return [*out, ""]
 
 
 def _target(t: TargetReport) -> list[str]:

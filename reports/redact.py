@@ -79,6 +79,7 @@ class _Masker:
         self.counts: dict[str, int] = {}
         self.versions: set[str] = set()
         self._pattern: re.Pattern[str] | None = None
+        self._accounts: re.Pattern[str] | None = None
         self._short: dict[str, str] = {}
 
     # --- collecting ---------------------------------------------------------------------------
@@ -185,6 +186,11 @@ class _Masker:
         if long_values:
             alternation = "|".join(re.escape(v) for v in long_values)
             self._pattern = re.compile(rf"(?<![A-Za-z0-9_])(?:{alternation})(?![A-Za-z0-9_])", re.IGNORECASE)
+        # A known account id is masked wherever it stands between non-digits: in "logs_123456789012" or
+        # "x123456789012" too, where a pattern could not tell it from other numbers.
+        accounts = sorted(v for v, m in self.masks.items() if m.startswith(ACCOUNT + "-") and v.isdigit())
+        if accounts:
+            self._accounts = re.compile(rf"(?<!\d)(?:{'|'.join(accounts)})(?!\d)")
         caller = report.caller
         return replace(
             report,
@@ -200,6 +206,8 @@ class _Masker:
             return whole
         if self._pattern is not None:
             value = self._pattern.sub(lambda m: self.masks[m.group(0).lower()], value)
+        if self._accounts is not None:
+            value = self._accounts.sub(lambda m: self.masks[m.group(0)], value)
         for short, mask in self._short.items():
             value = re.sub(rf"(['\"]){re.escape(short)}\1", rf"\g<1>{mask}\g<1>", value, flags=re.IGNORECASE)
         return value

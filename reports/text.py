@@ -12,6 +12,7 @@ from rich.markup import escape
 
 from checks.problems import problem_title, problem_url
 from doctor.model import Finding, Report, Status, TargetReport, Verdict
+from reports.printable import printable_report, printable_value
 
 if TYPE_CHECKING:
     from doctor.explain import Match
@@ -33,6 +34,7 @@ _VERDICT_STYLE = {
 
 
 def render_text(report: Report, *, verbose: bool = False, color: bool = False, width: int = 100) -> str:
+    report = printable_report(report)
     buffer = io.StringIO()
     console = Console(
         file=buffer,
@@ -123,6 +125,8 @@ def render_fleet_summary(
     report: Report, *, titles: dict[str, str] | None = None, color: bool = False, width: int = 120
 ) -> str:
     """One block per target: verdict, root causes and the first fix command."""
+    report = printable_report(report)
+    titles = printable_value(titles) if titles else titles
     buffer = io.StringIO()
     console = Console(file=buffer, force_terminal=color, no_color=not color or "NO_COLOR" in os.environ,
                       width=width, highlight=False, emoji=False, soft_wrap=True)

@@ -199,3 +199,106 @@ def test_values_used_as_evidence_keys_are_masked() -> None:
     [key] = f.evidence["principals_named"]
     assert "123456789012" not in key and "WebServerSsmRole" not in key
     assert key in f.summary  # masked the same way as in the text
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        # Account ids inside URLs, bucket and log group names, commands, and next to letters or underscores.
+        ("https://123456789012.signin.aws.amazon.com/console", "https://ACCOUNT-1.signin.aws.amazon.com/console"),
+        ("s3://ssm-logs-123456789012-us-east-1/sessions/", "s3://ssm-logs-ACCOUNT-1-us-east-1/sessions/"),
+        ("arn:aws:s3:::ssm-logs-123456789012/prefix", "arn:aws:s3:::ssm-logs-ACCOUNT-1/prefix"),
+        ("aws s3api get-bucket-encryption --bucket logs123456789012", "aws s3api get-bucket-encryption --bucket "
+         "logsACCOUNT-1"),
+        ("log group /aws/ssm/sessions_123456789012_x", "log group /aws/ssm/sessions_ACCOUNT-1_x"),
+        ("arn:aws:kms:us-east-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab",
+         "arn:aws:kms:us-east-1:ACCOUNT-1:key/1234abcd-12ab-34cd-56ef-1234567890ab"),
+        ("arn:aws:ssm:us-east-1:123456789012:managed-instance/mi-0123456789abcdef0",
+         "arn:aws:ssm:us-east-1:ACCOUNT-1:managed-instance/mi-0123456789abcdef0"),
+        # Addresses in CIDR form, IPv4 and IPv6, and mapped.
+        ("vpc 10.20.0.0/16, subnet 10.20.1.0/24, v6 2600:1f18:abcd:1200::/56",
+         "vpc IP-1/16, subnet IP-2/24, v6 IP-3/56"),
+        ("from ::ffff:10.1.2.3", "from IP-2"),  # its IPv4 part is collected (IP-1) on its own too
+        # The whole world stays: it identifies nothing.
+        ("egress 0.0.0.0/0 and ::/0", "egress 0.0.0.0/0 and ::/0"),
+        # Names from ARNs with paths, e-mail-like session names, SSO roles.
+        ("arn:aws:sts::123456789012:assumed-role/AWSReservedSSO_Admin_0a1b2c/jane.doe@example.com",
+         "arn:aws:sts::ACCOUNT-1:assumed-role/ROLE-1/USER-2"),  # the caller "ops" is USER-1
+        ("arn:aws:iam::123456789012:role/service-role/AppRole", "arn:aws:iam::ACCOUNT-1:role/ROLE-1"),
+        # AWS-managed policies are not the account's.
+        ("arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore",
+         "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"),
+    ],
+)
+def test_edge_cases(text: str, expected: str) -> None:
+    report = _one({"note": text}, text, commands=(f"echo {text}",),
+                  caller=Caller("arn:aws:iam::123456789012:user/ops", "123456789012", "us-east-1"))
+    f = redact_report(report).targets[0].findings[0]
+    assert f.summary == expected
+    assert f.evidence["note"] == expected
+    assert f.remediation.commands == (f"echo {expected}",)
+
+
+def test_account_ids_in_evidence_keys_and_numbers() -> None:
+    evidence = {"123456789012": {"bucket": "ssm-logs-123456789012"}, "OwnerId": 123456789012,
+                "grants": {"arn:aws:iam::210987654321:root": ["kms:Decrypt"]}}
+    f = redact_report(_one(evidence)).targets[0].findings[0]
+    dumped = json.dumps(f.evidence)
+    assert not re.search(r"(?<!\d)\d{12}(?!\d)", dumped), dumped
+    assert f.evidence == {"ACCOUNT-1": {"bucket": "ssm-logs-ACCOUNT-1"}, "OwnerId": "ACCOUNT-1",
+                          "grants": {"arn:aws:iam::ACCOUNT-2:root": ["kms:Decrypt"]}}
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_replayed_sandbox_facts_redact_in_every_format(fmt: str) -> None:
+    """Facts gathered from sandbox nodes: every account id, address, user and host name they hold is gone."""
+    from tests.test_golden import FACT_FIXTURES, FACTS, replay
+
+    for name in FACT_FIXTURES:
+        facts = json.loads((FACTS / f"{name}.json").read_text(encoding="utf-8"))
+        secrets = _identifying_facts(facts)
+        assert secrets["account"] and secrets["ip"] and secrets["host"] and secrets["user"], secrets
+        report = replay(name)
+        raw = plain(fmt, render(report, fmt))
+        text = plain(fmt, render(redact_report(report), fmt))
+        assert any(found(v, raw) for v in secrets["host"] | secrets["user"])
+        assert not re.search(r"(?<!\d)\d{12}(?!\d)", re.sub(r"\b(?:m?i|key)-[0-9a-f-]+", "", text))
+        for kind, values in secrets.items():
+            leaked = [v for v in values if found(v, text)]
+            assert not leaked, (name, kind, leaked)
+
+
+def _identifying_facts(facts: dict[str, Any]) -> dict[str, set[str]]:
+    """Account ids, addresses (with CIDRs), user and host names anywhere in a facts file."""
+    out: dict[str, set[str]] = {"account": set(), "ip": set(), "host": set(), "user": set()}
+    hosts = {"ComputerName", "PrivateDnsName", "PublicDnsName", "aws:ResourceTag/Name", "ssm:resourceTag/Name"}
+    users = {"UserName", "aws:username", "user", "username"}
+
+    def scan(text: str) -> None:
+        out["account"].update(re.findall(r"(?<![0-9A-Za-z])\d{12}(?![0-9A-Za-z])", text))
+        for quad in re.findall(r"(?<![\w.])(?:\d{1,3}\.){3}\d{1,3}(?![\w.])", text):
+            if quad not in ("0.0.0.0", "127.0.0.1", "169.254.169.254") and not quad.startswith(("1.", "2.", "3.")):
+                out["ip"].add(quad)
+        out["user"].update(re.findall(r"arn:aws:(?:iam|sts)::\d{12}:user/([\w+=,.@-]+)", text))
+
+    def walk(value: Any, key: str = "") -> None:
+        if isinstance(value, dict):
+            if value.get("Key") == "Name" and isinstance(value.get("Value"), str):
+                out["host"].add(value["Value"])
+            if "id" in value and "region" in value and value.get("name"):
+                out["host"].add(value["name"])
+            for k, v in value.items():
+                scan(str(k))
+                walk(v, str(k))
+        elif isinstance(value, list):
+            for v in value:
+                walk(v, key)
+        elif isinstance(value, str) and value:
+            if key in hosts:
+                out["host"].add(value)
+            if key in users:
+                out["user"].add(value)
+            scan(value)
+
+    walk(facts)
+    return out

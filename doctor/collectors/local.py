@@ -12,27 +12,6 @@ from typing import Any
 from doctor.facts import Context, fact
 from doctor.versions import PLUGIN_NAME, parse_cli_version
 
-# Errors from sts:GetCallerIdentity that mean "these credentials do not work".
-CREDENTIAL_ERRORS = frozenset(
-    {
-        "NoCredentials",
-        "NoRegion",
-        "ProfileNotFound",
-        "InvalidClientTokenId",
-        "ExpiredToken",
-        "ExpiredTokenException",
-        "SignatureDoesNotMatch",
-        "UnrecognizedClientException",
-        "AccessDenied",
-        "PartialCredentialsError",
-        "TokenRetrievalError",
-        "SSOTokenLoadError",
-        "UnauthorizedSSOTokenError",
-        "CredentialRetrievalError",
-        "InvalidConfigError",
-    }
-)
-
 
 def default_plugin_locations() -> list[str]:
     """Where the AWS installers put session-manager-plugin on each platform."""
@@ -120,7 +99,7 @@ def collect_credentials(ctx: Context) -> dict[str, Any]:
     region = data["region"] or "us-east-1"
     try:
         client = aws.client("sts", region)
-        identity = client.get_caller_identity()
+        identity = aws.retrying(client.get_caller_identity)
     except Exception as exc:
         gone = unavailable_from("sts:GetCallerIdentity", exc)
         data.update(ok=False, error_code=gone.code, message=gone.message)

@@ -21,12 +21,17 @@ def _with_permission(error: UnavailableError, permission: str) -> UnavailableErr
 
 @fact("session_preferences", scope="region")
 def collect_session_preferences(ctx: Context) -> dict[str, Any]:
-    """The Session Manager preferences document (ssm:GetDocument SSM-SessionManagerRunShell, JSON)."""
+    """The Session Manager preferences document (ssm:GetDocument SSM-SessionManagerRunShell, JSON).
+
+    Its newest version is read: ``update-document --document-version '$LATEST'``, the documented way to change
+    the preferences, adds a version without making it the default, and sessions use the newest one.
+    """
     resp = ctx.call(
         "ssm",
         "get_document",
         expect={"InvalidDocument": None},
         Name=PREFERENCES_DOCUMENT,
+        DocumentVersion="$LATEST",
         DocumentFormat="JSON",
     )
     if resp is None:

@@ -508,7 +508,25 @@ def _node_arn(node_id: str, region: str, account: str) -> str:
 
 
 def _random_hex(n: int) -> str:
-    return secrets.token_hex((n + 1) // 2)[:n]
+    # Never twelve digits in a row: that reads as an AWS account id, and redaction checks look for those.
+    while True:
+        value = secrets.token_hex((n + 1) // 2)[:n]
+        if not re.search(r"\d{12}", value):
+            return value
+
+
+def _wrap_random_instance_id(original: Any) -> Any:
+    """moto's EC2 instance ids, drawn again while they hold twelve digits in a row (see ``_random_hex``)."""
+
+    @functools.wraps(original)
+    def random_instance_id() -> str:
+        value: str = original()
+        while re.search(r"\d{12}", value):
+            value = original()
+        return value
+
+    setattr(random_instance_id, _MARK, True)
+    return random_instance_id
 
 
 def new_managed_node_id() -> str:
@@ -695,6 +713,29 @@ def _existing_ec2_backend(account_id: str, region: str) -> Any:
     return None if account is None else dict.get(account, region)
 
 
+def _has_way_out(ec2: Any, instance: Any) -> bool:
+    """Whether the instance's subnet has any way to Systems Manager: a default route (to anything), or an ssm
+    interface endpoint in its VPC. A default subnet counts as routed: AWS gives the default VPC an internet
+    gateway and a default route, which moto leaves out. Without a way out an agent never registers."""
+    try:
+        subnet = ec2.get_subnet(instance.subnet_id)
+    except Exception:
+        return True
+    if getattr(subnet, "default_for_az", False):
+        return True
+    vpc_id = subnet.vpc_id
+    tables = [t for t in ec2.route_tables.values() if t.vpc_id == vpc_id]
+    table = next((t for t in tables if any(a.get("SubnetId") == subnet.id for a in t.associations)), None)
+    if table is None:
+        table = next((t for t in tables if t.main_association_id is not None), None)
+        with contextlib.suppress(Exception):
+            if table is not None and ec2.get_vpc(vpc_id).is_default:
+                return True  # the default VPC's main table, which in AWS routes to its internet gateway
+    if table is None or any(r.destination_cidr_block == "0.0.0.0/0" for r in table.routes):
+        return True
+    return any(e.vpc_id == vpc_id and str(e.service_name).endswith(".ssm") for e in ec2.vpc_end_points.values())
+
+
 def _ec2_nodes(account_id: str, region: str) -> dict[str, _Node]:
     ec2 = _existing_ec2_backend(account_id, region)
     if ec2 is None:
@@ -709,6 +750,8 @@ def _ec2_nodes(account_id: str, region: str) -> dict[str, _Node]:
             getattr(instance, "iam_instance_profile", None)
         )
         if flag == "false" or not (has_profile or flag == "true"):
+            continue
+        if flag != "true" and not _has_way_out(ec2, instance):
             continue
         windows = (instance.platform or "").lower() == "windows"
         ip = instance.private_ip or "10.0.0.10"
@@ -1968,6 +2011,11 @@ def install() -> None:
             for name, func in ADDED_IAM_OPERATIONS.items():
                 setattr(func, _MARK, True)
                 setattr(iam_response, name, func)
+            from moto.ec2.models import instances as ec2_instances
+
+            if not getattr(getattr(ec2_instances, "random_instance_id"), _MARK, False):  # noqa: B009
+                setattr(ec2_instances, "random_instance_id",  # noqa: B010
+                        _wrap_random_instance_id(getattr(ec2_instances, "random_instance_id")))  # noqa: B009
             if not getattr(BaseResponse.setup_class, _MARK, False):
                 BaseResponse.setup_class = _wrap_setup_class(BaseResponse.setup_class)  # type: ignore[method-assign, assignment]
             _INSTALLED = True

@@ -178,10 +178,14 @@ def serve_forever(port: int, seed_fleet: bool) -> None:
     previous = {sig: signal.signal(sig, _stop) for sig in (signal.SIGINT, signal.SIGTERM)}
     try:
         with http_server(seed_fleet=seed_fleet, port=port) as sandbox:
+            from doctor.sandbox.fleet import SCENARIOS
+
             line = {
                 "endpoint_url": sandbox.endpoint_url,
                 "region": sandbox.region,
                 "targets": sandbox.targets,
+                # the region of each target (preferences and tiers are regional, so scenarios spread out)
+                "regions": {s.key: s.region for s in SCENARIOS if s.key in sandbox.targets},
             }
             sys.stdout.write(json.dumps(line) + "\n")
             sys.stdout.flush()
