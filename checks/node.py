@@ -106,7 +106,9 @@ def node_registered(instance_info: dict[str, Any] | None, target: Target) -> Out
         )
     keys = ("ResourceType", "PlatformType", "AgentVersion", "PingStatus", "ComputerName", "IamRole", "ActivationId")
     evidence = {k: instance_info.get(k) for k in keys if instance_info.get(k)}
-    return passed(f"{target.id} is registered as a {instance_info.get('ResourceType', 'managed node')}", evidence)
+    kind = {"EC2Instance": "an EC2 instance", "ManagedInstance": "a hybrid managed node"}.get(
+        str(instance_info.get("ResourceType") or ""), "a managed node")
+    return passed(f"{target.id} is registered with Systems Manager as {kind}", evidence)
 
 
 @check(

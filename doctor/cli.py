@@ -195,11 +195,16 @@ def pwreset(
         except (OSError, ValueError, KeyError, AttributeError) as exc:
             raise UsageError(f"cannot read facts from {from_facts}: {exc}") from None
         selected = [t for t in facts_targets if not targets or t.id in targets or t.name in targets]
-        if not selected:
+        if not selected and not (saved.get("invalid") and not targets):
             raise UsageError(f"{from_facts} has no facts for {', '.join(targets or [])}")
         if reset:
             raise UsageError("--reset cannot be used with --from-facts")
-        report = _finish(plan_, store, selected, [], chosen, output, verbose, redact, save_facts, max_workers)
+        # Targets that did not resolve when the facts were saved stay in the report, as they were.
+        saved_invalid = [(str(i["target"]), str(i["error"])) for i in saved.get("invalid") or ()
+                         if isinstance(i, dict) and not targets]
+        saved_calls = saved.get("aws_calls") if isinstance(saved.get("aws_calls"), dict) else None
+        report = _finish(plan_, store, selected, saved_invalid, chosen, output, verbose, redact, save_facts,
+                         max_workers, saved_calls)
         raise typer.Exit(report.exit_code)
 
     aws = _make_aws(profile, region)
@@ -232,15 +237,19 @@ def _finish(
     redact: bool,
     save_facts: str | None,
     max_workers: int,
+    aws_calls: dict[str, int] | None = None,
 ) -> Report:
     from doctor.runner import diagnose
 
-    report = diagnose(plan_, store, targets, invalid, max_workers=max_workers, progress=_progress)
+    report = diagnose(plan_, store, targets, invalid, max_workers=max_workers, progress=_progress,
+                      redact=redact, aws_calls=aws_calls)
     if save_facts:
         import json
 
         meta = {"generated_at": report.generated_at, "tool_version": __version__,
-                "options": {"user": store.options.user}}
+                "options": {"user": store.options.user},
+                "invalid": [{"target": text, "error": message} for text, message in invalid],
+                "aws_calls": dict(sorted(report.aws_calls.items()))}
         with open(save_facts, "w", encoding="utf-8") as handle:
             json.dump(store.to_json(targets, meta), handle, indent=2)
         _progress(f"saved facts to {save_facts}")
@@ -292,7 +301,8 @@ def explain(
              "score": m.score,
              "causes": [{"text": c.text, "checks": list(c.checks), "fix": c.fix} for c in m.error.causes]}
             for m in matches]}
-        _write(json.dumps(data, indent=2) + "\n", None)
+        if not target:
+            _write(json.dumps(data, indent=2) + "\n", None)
     else:
         from reports.text import render_explanation
 
@@ -318,7 +328,10 @@ def explain(
     except TargetError as exc:
         raise UsageError(str(exc)) from None
     report = diagnose(make_plan(only=check_ids), FactStore(aws, Options(user=user)), [node_target], progress=_progress)
-    emit(report, "text", None, False)
+    if fmt == "json":  # one document: the matches and the report of the checks that confirm them
+        _write(json.dumps({**data, "report": report.to_json()}, indent=2) + "\n", None)
+    else:
+        emit(report, "text", None, False)
     raise typer.Exit(report.exit_code)
 
 

@@ -420,7 +420,7 @@ def set_kms_key(ctx: FixContext, finding: Finding) -> Proposal:
         raise Refused(f"KMS key {key} is {meta.get('KeySpec')} for {meta.get('KeyUsage')}; Session Manager needs "
                       "a symmetric encryption key")
     existing = ctx.read("ssm", "get_document", expect={"InvalidDocument": None}, Name=PREFERENCES_DOCUMENT,
-                        DocumentFormat="JSON")
+                        DocumentVersion="$LATEST", DocumentFormat="JSON")
     name = PREFERENCES_DOCUMENT
     title = f"Encrypt session data with KMS key {key}"
     if existing is None:

@@ -154,7 +154,7 @@ def run_reset(
     client = aws.client("ssm", target.region)
     request = start_session_request(target.id, user)
     try:
-        response = client.start_session(**request)
+        response = aws.retrying(lambda: client.start_session(**request))
     except Exception as exc:
         from doctor.aws import unavailable_from
 
@@ -167,7 +167,7 @@ def run_reset(
 
     def terminate(reason: str) -> None:
         try:
-            client.terminate_session(SessionId=session_id)
+            aws.retrying(lambda: client.terminate_session(SessionId=session_id))
             _say(f"ssm-doctor: {reason}; terminated session {session_id}")
         except Exception as exc:
             from doctor.aws import unavailable_from

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime, timezone
 from typing import Any
@@ -57,12 +57,20 @@ def diagnose(
     invalid: Sequence[tuple[str, str]] = (),
     max_workers: int = 4,
     progress: Progress | None = None,
+    redact: bool = False,
+    aws_calls: Mapping[str, int] | None = None,
 ) -> Report:
-    """Diagnose every target (in parallel for fleets); a bad target never stops the others."""
+    """Diagnose every target (in parallel for fleets); a bad target never stops the others.
+
+    ``redact`` keeps names out of the progress lines; ``aws_calls`` replaces the run's own call counts
+    (a replay reports the calls that gathered its facts).
+    """
+    from reports.printable import printable
 
     def one(target: Target) -> TargetReport:
         if progress:
-            progress(f"checking {target.id}" + (f" ({target.name})" if target.name else "")
+            name = f" ({printable(target.name)})" if target.name and not redact else ""
+            progress(f"checking {target.id}{name}"
                      + (f" in {target.region}" if target.region else " (no region set)"))
         return diagnose_target(plan_, store, target)
 
@@ -77,7 +85,7 @@ def diagnose(
         caller=caller_of(store, targets[0].region if targets else ""),
         generated_at=_now(store),
         tool_version=__version__,
-        aws_calls=dict(store.aws.calls) if store.aws is not None else {},
+        aws_calls=dict(aws_calls) if aws_calls is not None else dict(store.aws.calls) if store.aws is not None else {},
     )
 
 

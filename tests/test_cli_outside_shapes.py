@@ -227,3 +227,16 @@ def test_healthy_node_behind_endpoints_passes(world: World, groups: bool) -> Non
     res = world.diagnose(node, region)
     assert res.check("network.path")["status"] == "pass", bad(res)
     assert res.target()["verdict"] == "ready" and res.code == 0, bad(res)
+
+
+def test_default_credentials_on_an_empty_sandbox_are_a_caller_who_may_do_everything(world: World) -> None:
+    region = "eu-north-1"
+    key = world.key(region)
+    world.preferences(region, kmsKeyId=key["Arn"])
+    _, subnet = world.vpc(region)
+    node = world.instance(region, world.role("DefaultCallerRole", [key["Arn"]]), subnet)
+    res = world.diagnose(node, region, clikit.base_env(world.endpoint_url, world.plugin_dir))
+    assert res.json()["caller"]["arn"].endswith(":user/moto")
+    for check in ("caller.send-command", "caller.start-session", "caller.terminate-session", "caller.kms"):
+        assert res.check(check)["status"] == "pass", bad(res)
+    assert res.target()["verdict"] == "ready" and res.code == 0, bad(res)

@@ -207,3 +207,13 @@ def test_explain_runs_the_kms_checks_on_a_target(cli: CLI, sandbox_http: Any) ->
     assert res.code == 1, res.stdout + res.stderr
     report = res.stdout.split("Root causes", 1)[1]
     assert "prefs.kms" in report and "Not checked because of this: kms.key, caller.kms, node.kms-decrypt" in report
+
+
+def test_explain_json_with_a_target_is_one_document(cli: CLI, sandbox_http: Any) -> None:
+    text = "Encountered error while initiating handshake. Fetching data key failed: Unable to retrieve data key"
+    res = cli("explain", text, "--target", node(sandbox_http, "kms-off"), "--region", KMS_OFF_REGION,
+              "--format", "json")
+    assert res.code == 1, res.stdout + res.stderr
+    data = res.json()
+    assert data["matches"] and data["report"]["schema"] == "ssm-doctor/report/v1"
+    assert data["report"]["targets"][0]["root_causes"] == ["prefs.kms"]

@@ -68,8 +68,22 @@ def test_cli_replay_without_aws_gives_the_same_report(saved: tuple[Path, Path, P
     res = clikit.run(["pwreset", "--from-facts", str(facts), "--format", "json"], _offline())
     assert res.code == 1, res.stderr
     live = json.loads(report.read_text(encoding="utf-8"))
-    assert _strip(res.json()) == _strip(live)
-    assert res.json()["generated_at"] == live["generated_at"]
+    assert live["aws_calls"]
+    assert res.json() == live  # the calls that gathered the facts and the saved clock come back too
+
+
+def test_cli_replay_keeps_targets_that_did_not_resolve(tmp_path: Path, sandbox_http: Any, plugin_dir: Path) -> None:
+    env = clikit.base_env(sandbox_http.endpoint_url, plugin_dir)
+    facts, report = tmp_path / "facts.json", tmp_path / "live.json"
+    node = sandbox_http.targets["stopped"]
+    res = clikit.run(["pwreset", node, "no-such-node-anywhere", "--format", "json", "--output", str(report),
+                      "--save-facts", str(facts)], env)
+    assert res.code == 2, res.stderr
+    live = json.loads(report.read_text(encoding="utf-8"))
+    assert [t["target"] for t in live["targets"]] == [node, "no-such-node-anywhere"]
+    replay = clikit.run(["pwreset", "--from-facts", str(facts), "--format", "json"], _offline())
+    assert replay.code == 2, replay.stderr
+    assert replay.json() == live
 
 
 @pytest.mark.parametrize(("fmt", "marker"), [("html", "<!DOCTYPE html>"), ("markdown", "# ssm-doctor"),

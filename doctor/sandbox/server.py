@@ -112,6 +112,28 @@ def _seed(endpoint_url: str | None) -> dict[str, str]:
     return seed(boto3.Session(region_name=REGION), endpoint_url=endpoint_url)
 
 
+#: What the default credentials may do in an unseeded sandbox: everything, as moto itself allows them.
+DEFAULT_CALLER_POLICY = json.dumps(
+    {"Version": "2012-10-17", "Statement": [{"Sid": "SandboxDefaultCaller", "Effect": "Allow", "Action": "*",
+                                              "Resource": "*"}]}
+)
+
+
+def _default_caller(endpoint_url: str | None) -> dict[str, str]:
+    """An empty sandbox still knows the default caller (``user/moto``, which moto's dummy keys resolve to) as an
+    IAM user who may do everything, so permission checks can read its policies instead of finding no such user."""
+    import boto3
+
+    iam = boto3.Session(region_name=REGION).client("iam", endpoint_url=endpoint_url)
+    name = "moto"
+    try:
+        iam.create_user(UserName=name)
+    except iam.exceptions.EntityAlreadyExistsException:
+        pass
+    iam.put_user_policy(UserName=name, PolicyName="SandboxDefaultCaller", PolicyDocument=DEFAULT_CALLER_POLICY)
+    return {}
+
+
 @contextmanager
 def in_process(seed_fleet: bool = True) -> Iterator[Sandbox]:
     """moto's ``mock_aws`` with the sandbox extensions and (optionally) the demo fleet.
@@ -127,7 +149,7 @@ def in_process(seed_fleet: bool = True) -> Iterator[Sandbox]:
         stack.enter_context(mock_aws(config={"iam": {"load_aws_managed_policies": True}}))
         stack.enter_context(_dummy_credentials())
         stack.callback(moto_ext.FAULTS.clear)
-        targets = _seed(None) if seed_fleet else {}
+        targets = _seed(None) if seed_fleet else _default_caller(None)
         yield Sandbox(endpoint_url=None, targets=targets, region=REGION)
 
 
@@ -164,7 +186,7 @@ def http_server(seed_fleet: bool = True, port: int = 0) -> Iterator[Sandbox]:
         stack.callback(server.stop)
         _, bound = server.get_host_and_port()
         endpoint_url = f"http://127.0.0.1:{bound}"
-        targets = _seed(endpoint_url) if seed_fleet else {}
+        targets = _seed(endpoint_url) if seed_fleet else _default_caller(endpoint_url)
         yield Sandbox(endpoint_url=endpoint_url, targets=targets, region=REGION)
 
 
