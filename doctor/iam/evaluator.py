@@ -49,22 +49,27 @@ Rules implemented (AWS IAM User Guide):
   omit ``Resource``; it then means the resource the policy is attached to.
 * Policy variables ("Variables and tags"), only in documents with ``"Version": "2012-10-17"`` (older or missing
   versions treat ``${...}`` literally): ``${key}`` for any context key (``aws:username``, ``aws:userid``,
-  ``aws:PrincipalTag/x``, ``aws:RequestedRegion``, ``aws:PrincipalArn``, ...), ``${key, 'default'}``, and the
-  literal characters ``${*}``, ``${?}``, ``${$}``.  Variables are substituted in ``Resource`` and in the values of
-  String and ARN condition operators only.  A variable without a value and without default makes that Resource
-  entry match nothing, and makes a positive String/ARN comparison false; inside a negated operator or
-  ``NotResource`` the effect is not documented precisely, so such a statement is reported as unknown.  A
-  multi-valued key has no single value and cannot be substituted.
-* Condition operators ("Condition operators"): String, Numeric, Date (ISO-8601 or epoch seconds), Bool,
-  IpAddress/NotIpAddress, Arn, Null; each with ``IfExists`` and the ``ForAnyValue:``/``ForAllValues:`` set
-  qualifiers.  Several operators, and several keys in one operator, are ANDed; several values for one key are
-  ORed, and NORed for negated operators.  Condition keys are case-insensitive.  For a key absent from the request
-  context: positive operators are false, negated operators (``StringNotEquals``, ``ArnNotLike``, ...) are true,
-  ``...IfExists`` is true, ``ForAllValues:`` is true, ``ForAnyValue:`` is false (the guide, "Condition
-  operators" and "Set operators for multivalued context keys").  ``ForAnyValue:...IfExists`` on an absent key is
-  reported as unknown because public sources disagree.  A single-valued operator applied to a key with several
-  values is reported as unknown.  ``ArnEquals`` and ``ArnLike`` behave alike; ``Binary`` operators are not
-  supported.
+  ``aws:PrincipalTag/x``, ``aws:RequestedRegion``, ``aws:PrincipalArn``, ...), ``${key, 'default'}`` (written
+  exactly so, with a comma and one space; other spellings are uncertain), and the literal characters ``${*}``,
+  ``${?}``, ``${$}``.  Variables are substituted in ``Resource`` and in the values of String and ARN condition
+  operators only; in ``Resource`` only after the fifth colon of the ARN, as the guide allows (a variable in the
+  partition, service, region or account makes that entry uncertain).  A multi-valued key has no single value and
+  cannot be substituted.  A variable without a value (and without default) makes its Resource entry match
+  nothing and a positive String/ARN comparison false; inside a negated operator or ``NotResource`` the effect is
+  not documented precisely and is uncertain.  The guide also says such a variable "causes the statement to be
+  invalid" (and elsewhere that it "might"), so a statement holding one is uncertain whenever it would otherwise
+  apply; a statement that does not apply either way stays decided.
+* Condition operators ("Condition operators"): String, Numeric (integers and decimals), Date (W3C ISO 8601 or
+  epoch seconds), Bool, IpAddress/NotIpAddress, Arn, Null; each with ``IfExists`` and the
+  ``ForAnyValue:``/``ForAllValues:`` set qualifiers.  Several operators, and several keys in one operator, are
+  ANDed; several values for one key are ORed, and NORed for negated operators.  Condition keys are
+  case-insensitive.  For a key absent from the request context: positive operators are false, negated operators
+  (``StringNotEquals``, ``ArnNotLike``, ...) are true, ``...IfExists`` is true, ``ForAllValues:`` is true,
+  ``ForAnyValue:`` is false (the guide, "Condition operators" and "Set operators for multivalued context keys").
+  ``ForAnyValue:...IfExists`` on an absent key is reported as unknown because public sources disagree.  A context
+  value given as a sequence makes the key multi-valued; the guide says such keys require a set operator and does
+  not say what a single-valued operator does with them, so that is unknown, whatever the number of values.
+  ``ArnEquals`` and ``ArnLike`` behave alike; ``Binary`` operators are not supported.
 * ``evaluate_kms`` (AWS KMS Developer Guide, "Key policies"): the key policy is required.  A key-policy Allow that
   names the caller grants directly; an Allow for the account root delegates to IAM, and then the identity
   policies (and the boundary) decide.  An explicit Deny in either wins.
@@ -326,7 +331,8 @@ def _context(request: Request, who: _Who) -> _Ctx:
 # they are not taken as wildcards afterwards.
 _STAR = "\ue000"
 _QMARK = "\ue001"
-_VAR_BODY = re.compile(r"\s*([^\s,']+)\s*(?:,\s*'((?:[^']|'')*)'\s*)?")
+# The documented forms only: ${key} and ${key, 'default'} (a comma and one space before the quoted default).
+_VAR_BODY = re.compile(r"([^\s,']+)(?:, '((?:[^']|'')*)')?")
 
 
 def _literal(text: str) -> str:
@@ -379,13 +385,14 @@ def _substitute(text: str, ctx: _Ctx, variables: bool) -> _Subst:
             continue
         m = _VAR_BODY.fullmatch(body)
         if not m:
-            return _Subst("maybe", note=f'malformed policy variable "${{{body}}}"')
+            return _Subst("maybe", note=f'policy variable "${{{body}}}" is not in a documented form (${{key}} or '
+                                        "${key, 'default'})")
         key, default = m[1].lower(), m[2]
         if key in ctx.unknown:
             return _Subst("maybe", note=f'policy variable "${{{m[1]}}}" cannot be resolved ({ctx.unknown[key]})')
         value = ctx.values.get(key)
         if isinstance(value, tuple):
-            value = value[0] if len(value) == 1 else None
+            value = None  # a multi-valued key has no single value to substitute
         if value is None:
             if default is None:
                 missing.append(m[1])
@@ -488,17 +495,23 @@ def _parse_operator(op: str) -> tuple[str | None, str, bool] | None:
     return qualifier, base, if_exists
 
 
+# Integers and decimals as the guide shows them; exponents, "inf", "nan" or digit separators are not documented.
+_NUMBER = re.compile(r"-?\d+(\.\d+)?")
+# ISO 8601 in the W3C profile the guide refers to: a date, optionally a time and a zone.
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?([Zz]|[+-]\d{2}:\d{2})?)?")
+
+
 def _parse_number(text: str) -> float | None:
-    try:
-        return float(text.strip())
-    except ValueError:
-        return None
+    text = text.strip()
+    return float(text) if _NUMBER.fullmatch(text) else None
 
 
 def _parse_date(text: str) -> float | None:
     text = text.strip()
-    if re.fullmatch(r"-?\d+(\.\d+)?", text):
+    if _NUMBER.fullmatch(text):
         return float(text)
+    if not _ISO_DATE.fullmatch(text):
+        return None
     if text.endswith(("Z", "z")):
         text = text[:-1] + "+00:00"
     try:
@@ -635,7 +648,7 @@ def _condition_entry(op: str, key: str, raw_values: Any, sc: _Scope) -> _R:
     ctx_value = sc.ctx.values[lkey]
     items = (ctx_value,) if isinstance(ctx_value, str) else ctx_value
     if qualifier is None:
-        if len(items) != 1:
+        if not isinstance(ctx_value, str):
             return _maybe(f'single-valued operator {op} used on multi-valued key "{key}" in {sc.label}')
         return _single_value(base, items[0], values, sc)
     per_item = [_single_value(base, item, values, sc) for item in items]
@@ -761,6 +774,12 @@ def _resource_part(raw: Mapping[str, Any], source: str, sc: _Scope) -> _R:
         return _maybe(f"{key} of {sc.label} is not a string or a list of strings")
     results: list[_R] = []
     for p in patterns:
+        if sc.variables and "${" in ":".join(p.split(":", 5)[:5]):
+            # The guide allows variables only in the resource part of an ARN (after the fifth colon) and does not
+            # say what one before it does.
+            results.append(_maybe(f'{key} "{p}" of {sc.label} uses a policy variable before the resource part of '
+                                  "the ARN, which AWS does not support"))
+            continue
         sub = _substitute(p, sc.ctx, sc.variables)
         if sub.status == "maybe":
             results.append(_maybe(f"{sub.note} in {sc.label}"))
@@ -867,6 +886,30 @@ class _Eval:
     principal: _PMatch  # resource policies: Allow matches, split by how the principal matched
 
 
+def _unresolved_variables(raw: Mapping[str, Any], sc: _Scope) -> list[str]:
+    """Policy variables without a value in the statement's Resource/NotResource or String/Arn condition values."""
+    if not sc.variables:
+        return []
+    texts: list[str] = []
+    for key in ("Resource", "NotResource"):
+        texts += _str_list(raw.get(key)) or []
+    cond = raw.get("Condition")
+    if isinstance(cond, Mapping):
+        for op, block in cond.items():
+            parsed = _parse_operator(str(op))
+            if parsed is None or not isinstance(block, Mapping):
+                continue
+            if parsed[1] in _STRING_OPS or parsed[1] in _ARN_OPS or _NEGATED.get(parsed[1]) in _STRING_OPS | _ARN_OPS:
+                for values in block.values():
+                    texts += _scalar_list(values) or []
+    out: list[str] = []
+    for text in texts:
+        sub = _substitute(text, sc.ctx, True)
+        if sub.status == "novalue" and sub.note not in out:
+            out.append(sub.note)
+    return out
+
+
 def _evaluate_statement(st: _Stmt, request: Request, ctx: _Ctx, who: _Who, has_boundary: bool) -> _Eval:
     label = st.ref.label()
     sc = _Scope(request, ctx, who, st.variables, label, has_boundary)
@@ -884,6 +927,11 @@ def _evaluate_statement(st: _Stmt, request: Request, ctx: _Ctx, who: _Who, has_b
         parts.append(_maybe(f"{label} uses Principal/NotPrincipal, which only resource-based policies may use"))
     parts.append(_conditions(raw, sc))
     base = _all(parts)
+    if base.t is not _T.NO and (unresolved := _unresolved_variables(raw, sc)):
+        # Read with the variable's entries failing to match, the statement might apply; the guide also says a
+        # variable without a value "causes the statement to be invalid", and then it would not.
+        base = _all([base, _maybe(f"policy variable {', '.join(unresolved)} has no value in {label}, which AWS "
+                                  "may treat as making the whole statement invalid")])
     effect = st.ref.effect
     if st.source == "resource":
         pm = _principal_part(raw, "Deny" if effect == "Deny" else "Allow", sc)
