@@ -11,7 +11,8 @@ killed. ``STATE_FILE`` (JSON) is read on every request and holds
 - ``deny``: actions (``ssm:DescribeInstanceInformation``) answered with AccessDenied, and ``deny_in``: region →
   actions denied in that region only;
 - ``throttle``: the share of requests answered with the service's throttling error;
-- ``absent``: operations (``get_connection_status``) left unimplemented, as moto answers them (HTTP 500).
+- ``absent``: operations (``get_connection_status``) left unimplemented, as moto answers them (HTTP 500);
+- ``simulate``: ``allow`` answers iam SimulatePrincipalPolicy with every action allowed (else it is unimplemented).
 
 Every request's action is appended to ``STATE_FILE.log``, one ``service:Action`` a line.
 """
@@ -111,6 +112,22 @@ def list_command_invocations(self: Any) -> str:
     return json.dumps({"CommandInvocations": []})
 
 
+def simulate_principal_policy(self: Any) -> str:
+    """Only with ``"simulate": "allow"`` in the state: every action allowed, as a tester's simplest stand-in."""
+    if STATE.read().get("simulate") != "allow":
+        raise NotImplementedError("The simulate_principal_policy action has not been implemented")
+    actions = self._get_param("ActionNames", [])
+    resources = self._get_param("ResourceArns", []) or ["*"]
+    members = "".join(
+        f"<member><EvalActionName>{a}</EvalActionName><EvalResourceName>{r}</EvalResourceName>"
+        "<EvalDecision>allowed</EvalDecision><MatchedStatements/><MissingContextValues/></member>"
+        for a in actions for r in resources)
+    return ('<SimulatePrincipalPolicyResponse xmlns="https://iam.amazonaws.com/doc/2010-05-08/">'
+            f"<SimulatePrincipalPolicyResult><IsTruncated>false</IsTruncated><EvaluationResults>{members}"
+            "</EvaluationResults></SimulatePrincipalPolicyResult><ResponseMetadata><RequestId>x</RequestId>"
+            "</ResponseMetadata></SimulatePrincipalPolicyResponse>")
+
+
 def _error(self: Any, service: str, code: str, message: str) -> tuple[int, dict[str, str], str]:
     if "x-amz-json" in (self.headers.get("Content-Type") or ""):
         return 400, {"status": "400"}, json.dumps({"__type": code, "message": message})
@@ -123,6 +140,7 @@ def _error(self: Any, service: str, code: str, message: str) -> tuple[int, dict[
 
 def install() -> None:
     from moto.core.responses import BaseResponse
+    from moto.iam.responses import IamResponse
     from moto.ssm.responses import SimpleSystemManagerResponse
 
     module = sys.modules[__name__]
@@ -130,6 +148,9 @@ def install() -> None:
         if hasattr(SimpleSystemManagerResponse, name):
             raise RuntimeError(f"moto now implements ssm {name}; this outside server would replace it")
         setattr(SimpleSystemManagerResponse, name, getattr(module, name))
+    if hasattr(IamResponse, "simulate_principal_policy"):
+        raise RuntimeError("moto now implements iam simulate_principal_policy; this outside server would replace it")
+    IamResponse.simulate_principal_policy = simulate_principal_policy  # type: ignore[attr-defined]
     original = BaseResponse.call_action
 
     def call_action(self: Any) -> Any:

@@ -301,3 +301,36 @@ def test_a_fleet_keeps_going_past_bad_targets(run: Callable[..., clikit.Result],
     verdicts = {t["target"]: t["verdict"] for t in res.json()["targets"]}
     assert verdicts == {outside.ids["web-01"]: "ready", outside.ids["legacy-01"]: "blocked", "i-123": "invalid",
                         "no-such-name": "invalid"}
+
+
+CALLER_CHECKS = ("caller.send-command", "caller.start-session", "caller.terminate-session", "caller.kms")
+
+
+def _dummy_caller(outside: Outside, plugin_dir: Path, **state: Any) -> clikit.Result:
+    """moto's dummy keys: GetCallerIdentity says user/moto, whom IAM does not know."""
+    outside.write(**state)
+    outside.clear_log()
+    try:
+        return clikit.run(["pwreset", outside.ids["web-01"], "--format", "json"],
+                          clikit.base_env(outside.url, plugin_dir))
+    finally:
+        outside.write()
+
+
+def test_a_caller_iam_does_not_know_is_decided_by_a_simulation_that_answers(outside: Outside,
+                                                                            plugin_dir: Path) -> None:
+    res = _dummy_caller(outside, plugin_dir, simulate="allow")
+    assert res.json()["caller"]["arn"].endswith(":user/moto")
+    for check in CALLER_CHECKS:
+        assert res.check(check)["status"] == "pass", res.check(check)
+    assert res.target()["verdict"] == "ready" and res.code == 0
+
+
+def test_a_caller_iam_does_not_know_without_a_simulation_is_unknown(outside: Outside, plugin_dir: Path) -> None:
+    res = _dummy_caller(outside, plugin_dir)
+    for check in CALLER_CHECKS[:3]:
+        found = res.check(check)
+        assert found["status"] == "unknown" and "does not exist" in found["summary"], found
+    assert res.code == 3
+    # The endpoint does not simulate at all: it is asked once, not once per access record.
+    assert outside.requests()["iam:SimulatePrincipalPolicy"] == 1

@@ -222,6 +222,16 @@ def collect_iam_policies(ctx: Context) -> dict[str, Any]:
 # ---------------------------------------------------------------------------------------------------------------
 
 
+SIMULATION_GONE = "iam:SimulatePrincipalPolicy unavailable"
+#: Answers about one simulation request (its principal, resources or context), not about the operation as a whole.
+_REQUEST_CODES = frozenset({"AccessDenied", "AccessDeniedException", "NoSuchEntity", "InvalidInput",
+                            "PolicyEvaluation", "ValidationError"})
+
+
+def _about_this_request(code: str) -> bool:
+    return code in _REQUEST_CODES
+
+
 def _simulate(ctx: Context, record: dict[str, Any]) -> None:
     """Simulate every request of the record, one call per resource and context; stop at the first failure."""
     source = record["principal"].get("principal_arn")
@@ -239,10 +249,16 @@ def _simulate(ctx: Context, record: dict[str, Any]) -> None:
         }
         if reqs[0]["resource"] != "*":
             params["ResourceArns"] = [reqs[0]["resource"]]
+        gone = ctx.store.notes.get(SIMULATION_GONE)
+        if gone is not None:  # the endpoint does not simulate at all: asking again only costs time
+            record["simulation_unavailable"].append(gone)
+            return
         try:
             results = ctx.paginate("iam", "simulate_principal_policy", "EvaluationResults", **params)
         except UnavailableError as exc:
             record["simulation_unavailable"].append(exc.unavailable.to_json())
+            if not _about_this_request(exc.unavailable.code):
+                ctx.store.notes[SIMULATION_GONE] = exc.unavailable.to_json()
             return
         perm.attach_simulation(reqs, perm.normalise_simulation(results))
 
@@ -253,6 +269,10 @@ def _access(ctx: Context, principal: Mapping[str, Any], requests: Sequence[Mappi
     _simulate(ctx, record)
     key = principal.get("policies_key")
     settled = all(perm.simulation_settles(r, record["principal"]) for r in record["requests"])
+    if principal.get("user_missing") and not settled:
+        # IAM has no such user and the simulation did not answer for it either: nothing to evaluate.
+        record["principal"]["kind"] = "other"
+        return record
     # An explicit deny is explained by its statement's Sid, which only the policies themselves carry.
     denied = any((r.get("simulation") or {}).get("decision") == "explicitDeny" for r in record["requests"])
     if key and (not settled or denied):
@@ -421,7 +441,10 @@ def collect_caller_principal(ctx: Context) -> dict[str, Any]:
         elif user.get("exists"):
             data.update(arn=user["Arn"], principal_arn=user["Arn"], tags=user.get("Tags") or {}, tags_known=True)
         else:
-            data.update(kind="other", why=f"the IAM user {parsed.name} does not exist in account {parsed.account}")
+            # IAM itself should know every user who can call it; a simulation that still answers for this one
+            # decides, and without one there is nothing to evaluate (see _access).
+            data.update(policies_key=None, user_missing=True,
+                        why=f"the IAM user {parsed.name} does not exist in account {parsed.account}")
     elif parsed.kind == "assumed-role":
         data.update(arn=arn, session=parsed.session, role_name=parsed.name, policies_key=f"role/{parsed.name}",
                     principal_arn=f"arn:{parsed.partition}:iam::{parsed.account}:role/{parsed.name}")
