@@ -251,6 +251,19 @@ def test_connection_status(sandbox: Sandbox) -> None:
     assert ssm.get_connection_status(Target="i-00000000000000000")["Status"] == "notconnected"
 
 
+def test_connection_follows_the_role_once_it_may_open_channels() -> None:
+    """The node whose role lacks the ssmmessages actions connects after AmazonSSMManagedInstanceCore is attached."""
+    from doctor.sandbox.fleet import NO_MESSAGES_ROLE
+
+    with in_process() as sb:
+        node = sb.targets["role-without-ssmmessages"]
+        ssm, iam = client(sb, "ssm"), client(sb, "iam")
+        assert ssm.get_connection_status(Target=node)["Status"] == "notconnected"
+        iam.attach_role_policy(RoleName=NO_MESSAGES_ROLE,
+                               PolicyArn="arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore")
+        assert ssm.get_connection_status(Target=node)["Status"] == "connected"
+
+
 def test_service_settings(sandbox: Sandbox) -> None:
     ssm = client(sandbox, "ssm", "eu-west-2")
     tier = "/ssm/managed-instance/activation-tier"

@@ -742,7 +742,7 @@ def _seed_permission_faults(
     s.client("iam", east).put_user_policy(UserName="moto", PolicyName="NoCommandsOnPayroll",
                                           PolicyDocument=json.dumps(deny))
     targets["role-without-ssmmessages"] = s.instance(
-        east, "reports-02", image, subnet, group, NO_MESSAGES_PROFILE, tags={"ssm-sandbox:connection": "notconnected"}
+        east, "reports-02", image, subnet, group, NO_MESSAGES_PROFILE, tags={"ssm-sandbox:connection": "role"}
     )
     dhmc_subnet, dhmc_group = s.network(DHMC_REGION)
     dhmc_image = s.images(DHMC_REGION)["Linux"]

@@ -886,12 +886,54 @@ def deregister_node(account_id: str, region: str, node_id: str) -> None:
         _state(backend).nodes.pop(node_id, None)
 
 
+#: What SSM Agent needs from its role to open Session Manager channels.
+CHANNEL_ACTIONS = ("ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel",
+                   "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel")
+
+
+def _profile_roles(account_id: str, region: str, instance_id: str) -> list[Any] | None:
+    """The roles of the instance profile an EC2 instance has now (None: not an instance moto knows)."""
+    ec2 = _existing_ec2_backend(account_id, region)
+    if ec2 is None:
+        return None
+    try:
+        instance = ec2.get_instance(instance_id)
+    except Exception:
+        return None
+    association = ec2.iam_instance_profile_associations.get(instance_id)
+    profile = getattr(association, "iam_instance_profile", None)
+    if profile is None:
+        arn = str((getattr(instance, "iam_instance_profile", None) or {}).get("Arn") or "")
+        iam = _iam_backend(account_id)
+        profile = next((p for p in iam.instance_profiles.values() if arn and p.arn == arn), None)
+    return list(getattr(profile, "roles", None) or [])
+
+
+def role_opens_channels(account_id: str, region: str, instance_id: str) -> bool:
+    """Whether the instance's role allows every ssmmessages channel action (decided by the project's evaluator)."""
+    roles = _profile_roles(account_id, region, instance_id)
+    if not roles:
+        return False
+    iam = _iam_backend(account_id)
+    identity, boundary = _entity_policies(iam, roles[0], "role")
+    return all(_simulate_one(identity, boundary, roles[0].arn, action, "*", {})["EvalResourceDecision"] == "allowed"
+               for action in CHANNEL_ACTIONS)
+
+
 def connection_status(account_id: str, region: str, target: str) -> str:
-    """``connected`` or ``notconnected``, as GetConnectionStatus reports it."""
+    """``connected`` or ``notconnected``, as GetConnectionStatus reports it.
+
+    The tag ``ssm-sandbox:connection`` = ``notconnected`` forces the answer; ``role`` derives it from the instance
+    role as it is now (connected once the role may open Session Manager channels, as after attaching
+    AmazonSSMManagedInstanceCore).
+    """
     node = _managed_nodes(account_id, region).get(target)
     if node is None or node.info.get("PingStatus") != "Online":
         return "notconnected"
-    return "notconnected" if node.connection.lower() == "notconnected" else "connected"
+    how = node.connection.lower()
+    if how == "role":
+        return "connected" if role_opens_channels(account_id, region, target) else "notconnected"
+    return "notconnected" if how == "notconnected" else "connected"
 
 
 # ---------------------------------------------------------------------------
