@@ -175,6 +175,8 @@ def pwreset(
     options = Options(user=user)
     if reset and not user:
         raise UsageError("--reset needs --user NAME: the local user whose password to reset")
+    if reset and (len(targets or []) != 1 or filters or targets_file or all_nodes):
+        raise UsageError("--reset takes exactly one target (an id or a name), not a fleet")
     if reset and (only_ids or skip_ids) and not force:
         raise UsageError("--reset needs the whole diagnosis: drop --only/--skip, or pass --force to reset anyway")
     if reset and not from_facts:

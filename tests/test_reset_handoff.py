@@ -180,6 +180,19 @@ def test_no_terminal_is_one_line_and_no_aws_call(sandbox_http: Any, talking_plug
     assert recorded(record) == []
 
 
+@pytest.mark.parametrize("extra", [["second-node"], ["--filter", "tag:Env=prod"]], ids=["two-targets", "filter"])
+def test_reset_of_a_fleet_is_refused_before_any_diagnosis(sandbox_http: Any, talking_plugin: Path, record: Path,
+                                                          extra: list[str]) -> None:
+    node = str(sandbox_http.targets["healthy-linux"])
+    proc = subprocess.run([sys.executable, "-m", "doctor.cli", "pwreset", node, *extra, "--reset", "--user", USER],
+                          stdin=subprocess.DEVNULL, capture_output=True, text=True, cwd=ROOT, timeout=120,
+                          env=outside_env(sandbox_http, talking_plugin, record))
+    assert proc.returncode == 2 and proc.stdout == ""
+    [line] = proc.stderr.strip().splitlines()
+    assert "exactly one target" in line
+    assert recorded(record) == []
+
+
 # --- the plugin's own output does not land in a report on stdout -------------------------------------
 
 
