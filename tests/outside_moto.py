@@ -1,6 +1,6 @@
-"""A plain moto server with the Systems Manager operations it lacks added minimally, the way an outside tester
-would add them: no ``doctor.sandbox`` code at all, and in its own process, so that it cannot share patches with
-the sandbox that other tests load.
+"""A plain moto server with the Systems Manager operations it lacks added minimally, the way a user of
+ssm-doctor with a moto setup of their own would add them: no ``doctor.sandbox`` code at all, and in its own
+process, so that it cannot share patches with the sandbox that other tests load.
 
 Run as ``python -m tests.outside_moto STATE_FILE``: it prints its endpoint URL on the first line and serves until
 killed. ``STATE_FILE`` (JSON) is read on every request and holds

@@ -1,9 +1,9 @@
-"""Acceptance the way an outside tester runs it: a plain moto server (its own minimal Systems Manager operations,
+"""ssm-doctor against a fake AWS that is not its own: a plain moto server (its own minimal Systems Manager operations,
 no ``doctor.sandbox``), seeded with boto3, and ``ssm-doctor pwreset`` as a subprocess.
 
-Plain moto differs from the project's sandbox in ways a real outside test meets: no SimulatePrincipalPolicy (the
+Plain moto differs from the project's sandbox in ways any other moto setup shows: no SimulatePrincipalPolicy (the
 caller's and the node role's policies are evaluated locally), no AWS managed policies, a default VPC without an
-internet gateway, and operations a tester may not have added at all (moto answers those with an HTML 500).
+internet gateway, and operations such a setup may not have added at all (moto answers those with an HTML 500).
 """
 
 from __future__ import annotations
