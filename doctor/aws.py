@@ -79,6 +79,9 @@ class Aws:
         self._clients: dict[tuple[str, str], Any] = {}
         self._lock = threading.Lock()
         self.calls: Counter[str] = Counter()
+        # Operations the endpoint answered with something that is not an AWS response (a fake AWS that lacks
+        # them, say): asked once per run, then answered from here.
+        self._not_served: dict[str, Unavailable] = {}
 
     @property
     def region(self) -> str | None:
@@ -113,10 +116,24 @@ class Aws:
             self.sleep(random.random() * min(2.0 ** (round_ + 3), 20.0))
         raise AssertionError("unreachable")  # pragma: no cover
 
+    def _unavailable(self, action: str, exc: BaseException) -> UnavailableError:
+        gone = unavailable_from(action, exc)
+        if gone.code.startswith("HTTP5") or gone.code == "ResponseParserError":  # a server error page, no AWS error
+            with self._lock:
+                self._not_served.setdefault(action, gone)
+        return UnavailableError(gone)
+
+    def _check_served(self, action: str) -> None:
+        with self._lock:
+            gone = self._not_served.get(action)
+        if gone is not None:
+            raise UnavailableError(gone)
+
     def call(
         self, service: str, operation: str, region: str, expect: Mapping[str, Any] | None = None, **params: Any
     ) -> Any:
         action = iam_action(service, operation)
+        self._check_served(action)
         try:
             client = self.client(service, region)
             response = self.retrying(lambda: getattr(client, operation)(**params))
@@ -124,11 +141,12 @@ class Aws:
             code = error_code(exc)
             if expect is not None and code in expect:
                 return expect[code]
-            raise UnavailableError(unavailable_from(action, exc)) from exc
+            raise self._unavailable(action, exc) from exc
         return jsonable(response)
 
     def paginate(self, service: str, operation: str, region: str, result_key: str, **params: Any) -> list[Any]:
         action = iam_action(service, operation)
+        self._check_served(action)
 
         def every_page() -> list[Any]:
             items: list[Any] = []
@@ -140,7 +158,7 @@ class Aws:
         try:
             items = self.retrying(every_page)
         except Exception as exc:
-            raise UnavailableError(unavailable_from(action, exc)) from exc
+            raise self._unavailable(action, exc) from exc
         return jsonable(items)  # type: ignore[no-any-return]
 
 

@@ -156,8 +156,6 @@ class FactStore:
         self.replay = replay
         self._slots: dict[tuple[str, ...], _Slot] = {}
         self._lock = threading.Lock()
-        #: What collectors learn about the endpoint during a run (an operation it does not serve, say); not saved.
-        self.notes: dict[str, Any] = {}
 
     @staticmethod
     def key(name: str, target: Target | None, region: str) -> tuple[str, ...]:

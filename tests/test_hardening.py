@@ -11,7 +11,7 @@ from botocore.exceptions import ClientError
 
 from doctor.aws import THROTTLE_ROUNDS, Aws, unavailable_from
 from doctor.engine import check, evaluate, plan, spec_of
-from doctor.facts import COLLECTOR_ERROR, FactStore, Options, Target, fact
+from doctor.facts import COLLECTOR_ERROR, FactStore, Options, Target, UnavailableError, fact
 from doctor.model import Outcome, Status, passed
 from doctor.targets import TargetError, resolve
 from tests import factkit as fk
@@ -65,6 +65,34 @@ def test_other_failures_are_not_retried_again(aws: Aws, error: Exception) -> Non
     with pytest.raises(type(error)):
         aws.retrying(attempt)
     assert attempt.calls == 1
+
+
+class FakeClient:
+    """A client whose every operation runs ``attempt``."""
+
+    def __init__(self, attempt: Flaky) -> None:
+        self.attempt = attempt
+
+    def get_connection_status(self, **_: Any) -> str:
+        return self.attempt()
+
+
+@pytest.mark.parametrize(("error", "asked"), [
+    (client_error("500", "<html>"), 1),  # a server error page: the endpoint does not serve the operation
+    (botocore.parsers.ResponseParserError("Unable to parse response"), 1),
+    (client_error("AccessDeniedException"), 3),  # about this request: the next one may differ
+    (client_error("404", ""), 3),
+])
+def test_an_operation_the_endpoint_does_not_serve_is_asked_once(aws: Aws, monkeypatch: pytest.MonkeyPatch,
+                                                                 error: Exception, asked: int) -> None:
+    attempt = Flaky(*(error for _ in range(3)))
+    monkeypatch.setattr(aws, "client", lambda service, region: FakeClient(attempt))
+    codes = set()
+    for _ in range(3):
+        with pytest.raises(UnavailableError) as raised:
+            aws.call("ssm", "get_connection_status", "us-east-1", Target="i-0123456789abcdef0")
+        codes.add(raised.value.unavailable.code)
+    assert attempt.calls == asked and len(codes) == 1
 
 
 def test_an_html_error_page_is_summarised() -> None:

@@ -222,16 +222,6 @@ def collect_iam_policies(ctx: Context) -> dict[str, Any]:
 # ---------------------------------------------------------------------------------------------------------------
 
 
-SIMULATION_GONE = "iam:SimulatePrincipalPolicy unavailable"
-#: Answers about one simulation request (its principal, resources or context), not about the operation as a whole.
-_REQUEST_CODES = frozenset({"AccessDenied", "AccessDeniedException", "NoSuchEntity", "InvalidInput",
-                            "PolicyEvaluation", "ValidationError"})
-
-
-def _about_this_request(code: str) -> bool:
-    return code in _REQUEST_CODES
-
-
 def _simulate(ctx: Context, record: dict[str, Any]) -> None:
     """Simulate every request of the record, one call per resource and context; stop at the first failure."""
     source = record["principal"].get("principal_arn")
@@ -249,16 +239,10 @@ def _simulate(ctx: Context, record: dict[str, Any]) -> None:
         }
         if reqs[0]["resource"] != "*":
             params["ResourceArns"] = [reqs[0]["resource"]]
-        gone = ctx.store.notes.get(SIMULATION_GONE)
-        if gone is not None:  # the endpoint does not simulate at all: asking again only costs time
-            record["simulation_unavailable"].append(gone)
-            return
         try:
             results = ctx.paginate("iam", "simulate_principal_policy", "EvaluationResults", **params)
         except UnavailableError as exc:
             record["simulation_unavailable"].append(exc.unavailable.to_json())
-            if not _about_this_request(exc.unavailable.code):
-                ctx.store.notes[SIMULATION_GONE] = exc.unavailable.to_json()
             return
         perm.attach_simulation(reqs, perm.normalise_simulation(results))
 

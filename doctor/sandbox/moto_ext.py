@@ -796,18 +796,23 @@ def _ec2_nodes(account_id: str, region: str) -> dict[str, _Node]:
     return nodes
 
 
+def _ec2_instance(account_id: str, region: str, instance_id: str) -> Any:
+    """moto's EC2 instance of that id, or None."""
+    ec2 = _existing_ec2_backend(account_id, region)
+    if ec2 is None:
+        return None
+    try:
+        return ec2.get_instance(instance_id)
+    except Exception:
+        return None
+
+
 def _running_or_absent(account_id: str, region: str, node_id: str) -> bool:
     """A registration for an ``i-`` id counts only while that instance (if moto has it) runs."""
     if not node_id.startswith("i-"):
         return True
-    ec2 = _existing_ec2_backend(account_id, region)
-    if ec2 is None:
-        return True
-    try:
-        instance = ec2.get_instance(node_id)
-    except Exception:
-        return True
-    return bool(instance.state == "running")
+    instance = _ec2_instance(account_id, region, node_id)
+    return instance is None or bool(instance.state == "running")
 
 
 def _parameter_registrations(backend: Any) -> dict[str, dict[str, Any]]:
@@ -886,21 +891,12 @@ def deregister_node(account_id: str, region: str, node_id: str) -> None:
         _state(backend).nodes.pop(node_id, None)
 
 
-#: What SSM Agent needs from its role to open Session Manager channels.
-CHANNEL_ACTIONS = ("ssmmessages:CreateControlChannel", "ssmmessages:CreateDataChannel",
-                   "ssmmessages:OpenControlChannel", "ssmmessages:OpenDataChannel")
-
-
 def _profile_roles(account_id: str, region: str, instance_id: str) -> list[Any] | None:
     """The roles of the instance profile an EC2 instance has now (None: not an instance moto knows)."""
-    ec2 = _existing_ec2_backend(account_id, region)
-    if ec2 is None:
+    instance = _ec2_instance(account_id, region, instance_id)
+    if instance is None:
         return None
-    try:
-        instance = ec2.get_instance(instance_id)
-    except Exception:
-        return None
-    association = ec2.iam_instance_profile_associations.get(instance_id)
+    association = instance.ec2_backend.iam_instance_profile_associations.get(instance_id)
     profile = getattr(association, "iam_instance_profile", None)
     if profile is None:
         arn = str((getattr(instance, "iam_instance_profile", None) or {}).get("Arn") or "")
@@ -911,13 +907,15 @@ def _profile_roles(account_id: str, region: str, instance_id: str) -> list[Any] 
 
 def role_opens_channels(account_id: str, region: str, instance_id: str) -> bool:
     """Whether the instance's role allows every ssmmessages channel action (decided by the project's evaluator)."""
+    from doctor.collectors.iam import NODE_REQUIRED_ACTIONS
+
     roles = _profile_roles(account_id, region, instance_id)
     if not roles:
         return False
     iam = _iam_backend(account_id)
     identity, boundary = _entity_policies(iam, roles[0], "role")
     return all(_simulate_one(identity, boundary, roles[0].arn, action, "*", {})["EvalResourceDecision"] == "allowed"
-               for action in CHANNEL_ACTIONS)
+               for action in NODE_REQUIRED_ACTIONS if action.startswith("ssmmessages:"))
 
 
 def connection_status(account_id: str, region: str, target: str) -> str:
